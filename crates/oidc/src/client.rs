@@ -1,0 +1,122 @@
+//! Registered clients, as loaded from `config/clients/*.toml` by the binary.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::keys::SigningAlg;
+use crate::redirect::RegisteredRedirectUri;
+use crate::scope::Scopes;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+/// How a confidential client proves who it is at the token endpoint.
+#[derive(Clone)]
+pub enum ClientSecret {
+    /// An argon2 hash in PHC format (`$argon2id$...`).
+    Argon2Hash(String),
+    /// The secret itself, read from an environment variable at start-up; never from a file.
+    FromEnvironment(secrecy::SecretString),
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Argon2Hash(_) => f.write_str("Argon2Hash(..)"),
+            Self::FromEnvironment(_) => f.write_str("FromEnvironment(..)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ClientKind {
+    Confidential(ClientSecret),
+    Public,
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    pub kind: ClientKind,
+    pub redirect_uris: Vec<Url>,
+    pub post_logout_redirect_uris: Vec<Url>,
+    pub grant_types: Vec<GrantType>,
+    pub scopes: Scopes,
+    pub id_token_signing_alg: SigningAlg,
+    pub consent: bool,
+    /// PKCE is required for public clients whatever this says; a confidential client may opt out.
+    pub require_pkce: bool,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        matches!(self.kind, ClientKind::Public)
+    }
+
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    pub fn pkce_required(&self) -> bool {
+        self.is_public() || self.require_pkce
+    }
+
+    /// Exact string comparison, as OpenID Connect Core §3.1.2.1 demands: no prefix or pattern matching.
+    pub fn registered_redirect_uri(&self, candidate: &str) -> Option<RegisteredRedirectUri> {
+        RegisteredRedirectUri::find(&self.redirect_uris, candidate)
+    }
+
+    pub fn registered_post_logout_redirect_uri(&self, candidate: &str) -> Option<RegisteredRedirectUri> {
+        RegisteredRedirectUri::find(&self.post_logout_redirect_uris, candidate)
+    }
+}
+
+/// Every client, by id. Built once from configuration.
+#[derive(Debug, Clone, Default)]
+pub struct ClientRegistry {
+    clients: HashMap<String, Arc<Client>>,
+}
+
+impl ClientRegistry {
+    /// Fails with the duplicated client id.
+    pub fn new(clients: impl IntoIterator<Item = Client>) -> Result<Self, String> {
+        let mut map = HashMap::new();
+        for client in clients {
+            let id = client.id.clone();
+            if map.insert(id.clone(), Arc::new(client)).is_some() {
+                return Err(id);
+            }
+        }
+        Ok(Self { clients: map })
+    }
+
+    pub fn get(&self, client_id: &str) -> Option<Arc<Client>> {
+        self.clients.get(client_id).cloned()
+    }
+
+    /// Sorted by id.
+    pub fn all(&self) -> Vec<Arc<Client>> {
+        let mut all: Vec<_> = self.clients.values().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+}

@@ -1,0 +1,180 @@
+//! Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3):
+//! `client_secret_basic`, `client_secret_post`, and `none` for public clients.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use sha2::Digest as _;
+use subtle::ConstantTimeEq as _;
+
+use crate::client::{Client, ClientKind, ClientSecret};
+use crate::error::OAuthError;
+use crate::provider::Provider;
+
+/// What the client presented, as the HTTP layer found it.
+#[derive(Debug, Default, Clone)]
+pub struct PresentedCredentials {
+    /// The decoded `Authorization: Basic` header, if any.
+    pub basic: Option<(String, String)>,
+    /// `client_id` from the body.
+    pub client_id: Option<String>,
+    /// `client_secret` from the body.
+    pub client_secret: Option<String>,
+}
+
+impl PresentedCredentials {
+    /// Decodes an `Authorization` header value of scheme Basic. RFC 6749 §2.3.1: both parts are
+    /// form-urlencoded before base64.
+    pub fn parse_basic(header: &str) -> Result<(String, String), ClientAuthError> {
+        let encoded = header
+            .strip_prefix("Basic ")
+            .or_else(|| header.strip_prefix("basic "))
+            .ok_or(ClientAuthError::malformed("unsupported authorization scheme"))?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|_| ClientAuthError::malformed("basic credentials are not base64"))?;
+        let text = String::from_utf8(decoded).map_err(|_| ClientAuthError::malformed("basic credentials are not UTF-8"))?;
+        let (id, secret) = text.split_once(':').ok_or(ClientAuthError::malformed("basic credentials lack ':'"))?;
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        Ok((decode(id), decode(secret)))
+    }
+}
+
+/// A client whose identity has been established. Only this module can build one.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedClient(Arc<Client>);
+
+impl AuthenticatedClient {
+    pub fn client(&self) -> &Client {
+        &self.0
+    }
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+}
+
+/// A failed authentication. `basic_attempted` tells the HTTP layer to answer 401 with WWW-Authenticate
+/// (RFC 6749 §5.2).
+#[derive(Debug, Clone)]
+pub struct ClientAuthError {
+    pub error: OAuthError,
+    pub basic_attempted: bool,
+}
+
+impl ClientAuthError {
+    fn malformed(description: &str) -> Self {
+        Self { error: OAuthError::invalid_client(description), basic_attempted: true }
+    }
+}
+
+/// Secrets that passed an argon2 check, kept as SHA-256 so the slow hash runs once per client and process.
+#[derive(Debug, Default)]
+pub(crate) struct ClientSecretCache(Mutex<HashMap<String, [u8; 32]>>);
+
+impl ClientSecretCache {
+    fn knows(&self, client_id: &str, digest: &[u8; 32]) -> bool {
+        let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        guard.get(client_id).is_some_and(|known| bool::from(known.ct_eq(digest)))
+    }
+    fn remember(&self, client_id: &str, digest: [u8; 32]) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(client_id.to_owned(), digest);
+    }
+}
+
+impl Provider {
+    /// Establishes which client is calling. `allow_public` is false where only confidential clients may
+    /// call (introspection, client credentials).
+    pub fn authenticate_client(
+        &self,
+        presented: &PresentedCredentials,
+        allow_public: bool,
+    ) -> Result<AuthenticatedClient, ClientAuthError> {
+        let basic_attempted = presented.basic.is_some();
+        let fail = |description: &str| ClientAuthError { error: OAuthError::invalid_client(description), basic_attempted };
+
+        // RFC 6749 §2.3: a client MUST NOT use more than one authentication method in each request.
+        if presented.basic.is_some() && presented.client_secret.is_some() {
+            return Err(ClientAuthError {
+                error: OAuthError::invalid_request("use one client authentication method, not two"),
+                basic_attempted,
+            });
+        }
+        let (client_id, secret) = match (&presented.basic, &presented.client_id) {
+            (Some((id, secret)), body_id) => {
+                if body_id.as_ref().is_some_and(|body_id| body_id != id) {
+                    return Err(fail("client_id in the body differs from the authenticated client"));
+                }
+                (id.as_str(), Some(secret.as_str()))
+            }
+            (None, Some(id)) => (id.as_str(), presented.client_secret.as_deref()),
+            (None, None) => return Err(fail("client authentication is required")),
+        };
+        let Some(client) = self.clients.get(client_id) else {
+            return Err(fail("client authentication failed"));
+        };
+        match (&client.kind, secret) {
+            (ClientKind::Public, None) if allow_public => Ok(AuthenticatedClient(client)),
+            (ClientKind::Public, _) => Err(fail("this client may not authenticate here")),
+            (ClientKind::Confidential(_), None) => Err(fail("client authentication failed")),
+            (ClientKind::Confidential(expected), Some(secret)) => {
+                if self.secret_matches(&client.id, expected, secret) {
+                    Ok(AuthenticatedClient(client))
+                } else {
+                    tracing::warn!(target: "gatehouse::security", client_id = %client.id, "client secret rejected");
+                    Err(fail("client authentication failed"))
+                }
+            }
+        }
+    }
+
+    fn secret_matches(&self, client_id: &str, expected: &ClientSecret, presented: &str) -> bool {
+        let digest: [u8; 32] = sha2::Sha256::digest(presented.as_bytes()).into();
+        match expected {
+            ClientSecret::FromEnvironment(secret) => {
+                use secrecy::ExposeSecret as _;
+                let expected: [u8; 32] = sha2::Sha256::digest(secret.expose_secret().as_bytes()).into();
+                expected.ct_eq(&digest).into()
+            }
+            ClientSecret::Argon2Hash(phc) => {
+                if self.secret_cache.knows(client_id, &digest) {
+                    return true;
+                }
+                use argon2::PasswordVerifier as _;
+                let ok = argon2::PasswordHash::new(phc)
+                    .is_ok_and(|hash| argon2::Argon2::default().verify_password(presented.as_bytes(), &hash).is_ok());
+                if ok {
+                    self.secret_cache.remember(client_id, digest);
+                }
+                ok
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let header = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("my%20app:s%3Acret"));
+        assert_eq!(
+            PresentedCredentials::parse_basic(&header).unwrap(),
+            ("my app".to_owned(), "s:cret".to_owned())
+        );
+    }
+
+    #[test]
+    fn malformed_basic_is_rejected() {
+        assert!(PresentedCredentials::parse_basic("Bearer x").is_err());
+        assert!(PresentedCredentials::parse_basic("Basic !!!").is_err());
+        let no_colon = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("nocolon"));
+        assert!(PresentedCredentials::parse_basic(&no_colon).is_err());
+    }
+}

@@ -1,0 +1,108 @@
+//! The [`Provider`]: everything an OpenID provider needs to answer a request, built once at start.
+
+use std::sync::Arc;
+
+use crate::client::ClientRegistry;
+use crate::client_auth::ClientSecretCache;
+use crate::clock::Clock;
+use crate::crypto::MasterKey;
+use crate::error::Result;
+use crate::keys::{self, KeyRing, KeySet};
+use crate::store::Store;
+
+/// Token and code lifetimes, in seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub authorization_code: i64,
+    pub access_token: i64,
+    pub id_token: i64,
+    pub refresh_token: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self { authorization_code: 60, access_token: 600, id_token: 600, refresh_token: 30 * 24 * 3600 }
+    }
+}
+
+impl Lifetimes {
+    /// How long a retired key must still verify: the longest lifetime of anything it signed.
+    pub fn verify_window(&self) -> i64 {
+        self.access_token.max(self.id_token)
+    }
+}
+
+#[derive(Debug)]
+pub struct Provider {
+    pub issuer: String,
+    pub clients: ClientRegistry,
+    pub keys: KeyRing,
+    pub store: Arc<dyn Store>,
+    pub lifetimes: Lifetimes,
+    pub clock: Arc<dyn Clock>,
+    pub master_key: MasterKey,
+    pub(crate) secret_cache: ClientSecretCache,
+}
+
+impl Provider {
+    /// Loads the signing keys, generating a key for every algorithm that has none (first start).
+    pub async fn new(
+        issuer: String,
+        clients: ClientRegistry,
+        store: Arc<dyn Store>,
+        lifetimes: Lifetimes,
+        clock: Arc<dyn Clock>,
+        master_key: MasterKey,
+    ) -> Result<Self> {
+        let provider = Self {
+            issuer,
+            clients,
+            keys: KeyRing::default(),
+            store,
+            lifetimes,
+            clock,
+            master_key,
+            secret_cache: ClientSecretCache::default(),
+        };
+        provider.reload_keys().await?;
+        let missing = provider.keys.current().missing_algs();
+        if !missing.is_empty() {
+            let now = provider.clock.now();
+            let new = missing
+                .into_iter()
+                .map(|alg| keys::generate(alg, &provider.master_key, now))
+                .collect::<Result<Vec<_>>>()?;
+            provider.store.rotate_signing_keys(&new, now).await?;
+            provider.reload_keys().await?;
+        }
+        Ok(provider)
+    }
+
+    /// Re-reads the keys from the store; returns whether anything changed.
+    pub async fn reload_keys(&self) -> Result<bool> {
+        let stored = self.store.signing_keys().await?;
+        let set = KeySet::load(&stored, &self.master_key, self.clock.now(), self.lifetimes.verify_window())?;
+        if set.fingerprint() == self.keys.current().fingerprint() && !set.fingerprint().is_empty() {
+            return Ok(false);
+        }
+        self.keys.replace(set);
+        Ok(true)
+    }
+
+    /// Generates a new key for every algorithm and retires the old ones (they stay published in the
+    /// JWKS until every token they signed has expired).
+    pub async fn rotate_keys(&self) -> Result<Vec<String>> {
+        let now = self.clock.now();
+        let new = crate::keys::SigningAlg::ALL
+            .into_iter()
+            .map(|alg| keys::generate(alg, &self.master_key, now))
+            .collect::<Result<Vec<_>>>()?;
+        self.store.rotate_signing_keys(&new, now).await?;
+        self.reload_keys().await?;
+        Ok(new.into_iter().map(|k| k.kid).collect())
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}

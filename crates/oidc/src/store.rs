@@ -1,0 +1,98 @@
+//! What the protocol needs from storage. Implemented for SQL databases by `gatehouse-store`.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::keys::SigningAlg;
+use crate::scope::Scopes;
+
+/// A user's consent to one client: what the user signed in with, to whom, for what. Authorization codes,
+/// refresh tokens and access tokens all hang off a grant; revoking it revokes them all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: Scopes,
+    pub auth_time: i64,
+    pub amr: Vec<String>,
+    pub acr: Option<String>,
+    /// Hash of the browser session this grant was made in; logging out of it revokes the grant's
+    /// online tokens.
+    pub session_hash: Option<String>,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRecord {
+    pub code_hash: String,
+    pub grant_id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    pub token_hash: String,
+    pub grant_id: String,
+    pub client_id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// The claims a user can release, by scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserClaims {
+    pub sub: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub name: String,
+    pub updated_at: i64,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub kid: String,
+    pub alg: SigningAlg,
+    /// The private JWK, sealed with the master key (context: the kid).
+    pub private_sealed: String,
+    pub public_jwk: String,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    async fn insert_grant_and_code(&self, grant: &Grant, code: &CodeRecord) -> Result<()>;
+    async fn find_code(&self, code_hash: &str) -> Result<Option<CodeRecord>>;
+    /// Marks the code used if it was not; `false` when another request used it first.
+    async fn use_code(&self, code_hash: &str, now: i64) -> Result<bool>;
+
+    async fn grant(&self, grant_id: &str) -> Result<Option<Grant>>;
+    async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<()>;
+    /// Revokes the grants made in a browser session, except those with `offline_access`.
+    async fn revoke_session_grants(&self, session_hash: &str, now: i64) -> Result<()>;
+
+    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<()>;
+    async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>>;
+    /// Marks `old_hash` used and stores `new` in one transaction; `false` (and nothing stored) when
+    /// another request used `old_hash` first.
+    async fn rotate_refresh_token(&self, old_hash: &str, new: &RefreshTokenRecord, now: i64) -> Result<bool>;
+
+    async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<()>;
+    async fn access_token_revoked(&self, jti: &str) -> Result<bool>;
+
+    async fn user_claims(&self, user_id: &str) -> Result<Option<UserClaims>>;
+
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>>;
+    /// Stores `new` and retires every active key of the same algorithms, in one transaction.
+    async fn rotate_signing_keys(&self, new: &[StoredKey], now: i64) -> Result<()>;
+}

@@ -1,0 +1,39 @@
+//! The UserInfo endpoint (OpenID Connect Core §5.3).
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, ErrorCode, OAuthError};
+use crate::provider::Provider;
+use crate::scope::{self, Scopes};
+
+impl Provider {
+    /// Claims for the bearer of `access_token`, by the scopes it carries.
+    pub async fn userinfo(&self, access_token: &str) -> Result<Map<String, Value>, Error> {
+        let claims = self.validate_access_token(access_token).await?;
+        let scopes = Scopes::parse(&claims.scope);
+        // OpenID Connect Core §5.3: the access token must have been issued with `openid`.
+        if !scopes.contains(scope::OPENID) || claims.gid.is_none() {
+            return Err(Error::OAuth(OAuthError::new(ErrorCode::InsufficientScope, "the access token lacks the openid scope")));
+        }
+        let Some(grant) = claims.gid.as_deref() else {
+            return Err(Error::OAuth(OAuthError::invalid_token("the access token is not valid")));
+        };
+        let Some(grant) = self.store.grant(grant).await? else {
+            return Err(Error::OAuth(OAuthError::invalid_token("the access token is not valid")));
+        };
+        let Some(user) = self.store.user_claims(&grant.user_id).await?.filter(|u| !u.disabled) else {
+            return Err(Error::OAuth(OAuthError::invalid_token("the access token is not valid")));
+        };
+        let mut out = Map::new();
+        out.insert("sub".into(), json!(user.sub));
+        if scopes.contains(scope::PROFILE) {
+            out.insert("name".into(), json!(user.name));
+            out.insert("updated_at".into(), json!(user.updated_at));
+        }
+        if scopes.contains(scope::EMAIL) {
+            out.insert("email".into(), json!(user.email));
+            out.insert("email_verified".into(), json!(user.email_verified));
+        }
+        Ok(out)
+    }
+}

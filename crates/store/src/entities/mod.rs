@@ -1,0 +1,12 @@
+//! sea-orm entities, one per table (see `migrations/`).
+
+pub mod attempt_counter;
+pub mod auth_flow;
+pub mod authorization_code;
+pub mod consent;
+pub mod grant;
+pub mod refresh_token;
+pub mod revoked_access_token;
+pub mod session;
+pub mod signing_key;
+pub mod user;

@@ -1,0 +1,121 @@
+//! Gatehouse storage on SQLite or PostgreSQL through sea-orm.
+//!
+//! [`Database`] implements the protocol's [`gatehouse_oidc::Store`] trait and offers the plain
+//! repositories the sign-in pages and the CLI need: users, browser sessions, pending sign-ins,
+//! consents and attempt counters. Decisions (is this code still valid? is this account throttled?)
+//! are made by the protocol and login crates; this crate only keeps the facts.
+
+pub mod attempts;
+pub mod consents;
+mod entities;
+pub mod error;
+pub mod flows;
+mod oidc_store;
+pub mod sessions;
+pub mod users;
+
+use std::time::Duration;
+
+use gatehouse_migrations::{Migrator, MigratorTrait as _};
+use sea_orm::{ConnectOptions, ConnectionTrait as _, DatabaseConnection};
+
+pub use error::StoreError;
+
+/// A connection pool to the database.
+#[derive(Debug, Clone)]
+pub struct Database {
+    conn: DatabaseConnection,
+}
+
+impl Database {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`). For SQLite the file's folder is
+    /// created, and the database runs in WAL mode with a busy timeout so concurrent requests wait
+    /// instead of failing.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with_schema(url, None).await
+    }
+
+    /// As [`Database::connect`], with PostgreSQL's `search_path` set to `schema` (created if missing).
+    /// Tests use one schema each.
+    pub async fn connect_with_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        if let Some(path) = sqlite_file(url)
+            && let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Setup(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        if let Some(schema) = schema {
+            let admin = sea_orm::Database::connect(url).await?;
+            admin.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).await?;
+            admin.close().await?;
+        }
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(5))
+            .max_connections(if url.starts_with("sqlite") { 8 } else { 16 })
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+        if let Some(schema) = schema {
+            options.set_schema_search_path(schema.to_owned());
+        }
+        let conn = sea_orm::Database::connect(options).await?;
+        Ok(Self { conn })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.conn, None).await?;
+        Ok(())
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Drops a test schema (PostgreSQL).
+    pub async fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
+        let admin = sea_orm::Database::connect(url).await?;
+        admin.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await?;
+        admin.close().await?;
+        Ok(())
+    }
+}
+
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+fn json_list(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn parse_json_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+#[cfg(test)]
+pub(crate) mod test_db {
+    use super::Database;
+
+    /// A fresh database: PostgreSQL in its own schema when `DATABASE_URL` is set, else a temporary
+    /// SQLite file.
+    pub async fn fresh() -> (Database, Option<tempfile::TempDir>) {
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+            let db = Database::connect_with_schema(&url, Some(&schema)).await.unwrap();
+            db.migrate().await.unwrap();
+            return (db, None);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
+        let db = Database::connect(&url).await.unwrap();
+        db.migrate().await.unwrap();
+        (db, Some(dir))
+    }
+}

@@ -1,0 +1,302 @@
+//! [`gatehouse_oidc::Store`] on the database.
+
+use async_trait::async_trait;
+use gatehouse_oidc::error::Result;
+use gatehouse_oidc::keys::SigningAlg;
+use gatehouse_oidc::scope::Scopes;
+use gatehouse_oidc::store::{CodeRecord, Grant, RefreshTokenRecord, StoredKey, UserClaims};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, TransactionTrait as _};
+
+use crate::entities::{authorization_code, grant, refresh_token, revoked_access_token, signing_key, user};
+use crate::error::oidc;
+use crate::{Database, json_list, parse_json_list};
+
+fn grant_model(g: &Grant) -> grant::ActiveModel {
+    grant::ActiveModel {
+        id: Set(g.id.clone()),
+        client_id: Set(g.client_id.clone()),
+        user_id: Set(g.user_id.clone()),
+        scope: Set(g.scope.to_string()),
+        auth_time: Set(g.auth_time),
+        amr: Set(json_list(&g.amr)),
+        acr: Set(g.acr.clone()),
+        session_hash: Set(g.session_hash.clone()),
+        created_at: Set(g.created_at),
+        revoked_at: Set(g.revoked_at),
+    }
+}
+
+fn grant_from(m: grant::Model) -> Grant {
+    Grant {
+        id: m.id,
+        client_id: m.client_id,
+        user_id: m.user_id,
+        scope: Scopes::parse(&m.scope),
+        auth_time: m.auth_time,
+        amr: parse_json_list(&m.amr),
+        acr: m.acr,
+        session_hash: m.session_hash,
+        created_at: m.created_at,
+        revoked_at: m.revoked_at,
+    }
+}
+
+fn refresh_model(t: &RefreshTokenRecord) -> refresh_token::ActiveModel {
+    refresh_token::ActiveModel {
+        token_hash: Set(t.token_hash.clone()),
+        grant_id: Set(t.grant_id.clone()),
+        client_id: Set(t.client_id.clone()),
+        created_at: Set(t.created_at),
+        expires_at: Set(t.expires_at),
+        used_at: Set(t.used_at),
+    }
+}
+
+#[async_trait]
+impl gatehouse_oidc::Store for Database {
+    async fn insert_grant_and_code(&self, g: &Grant, code: &CodeRecord) -> Result<()> {
+        let txn = self.conn.begin().await.map_err(oidc)?;
+        grant::Entity::insert(grant_model(g)).exec(&txn).await.map_err(oidc)?;
+        authorization_code::Entity::insert(authorization_code::ActiveModel {
+            code_hash: Set(code.code_hash.clone()),
+            grant_id: Set(code.grant_id.clone()),
+            client_id: Set(code.client_id.clone()),
+            redirect_uri: Set(code.redirect_uri.clone()),
+            code_challenge: Set(code.code_challenge.clone()),
+            nonce: Set(code.nonce.clone()),
+            created_at: Set(code.created_at),
+            expires_at: Set(code.expires_at),
+            used_at: Set(code.used_at),
+        })
+        .exec(&txn)
+        .await
+        .map_err(oidc)?;
+        txn.commit().await.map_err(oidc)
+    }
+
+    async fn find_code(&self, code_hash: &str) -> Result<Option<CodeRecord>> {
+        let found = authorization_code::Entity::find_by_id(code_hash).one(&self.conn).await.map_err(oidc)?;
+        Ok(found.map(|m| CodeRecord {
+            code_hash: m.code_hash,
+            grant_id: m.grant_id,
+            client_id: m.client_id,
+            redirect_uri: m.redirect_uri,
+            code_challenge: m.code_challenge,
+            nonce: m.nonce,
+            created_at: m.created_at,
+            expires_at: m.expires_at,
+            used_at: m.used_at,
+        }))
+    }
+
+    async fn use_code(&self, code_hash: &str, now: i64) -> Result<bool> {
+        let result = authorization_code::Entity::update_many()
+            .col_expr(authorization_code::Column::UsedAt, Expr::value(now))
+            .filter(authorization_code::Column::CodeHash.eq(code_hash))
+            .filter(authorization_code::Column::UsedAt.is_null())
+            .exec(&self.conn)
+            .await
+            .map_err(oidc)?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn grant(&self, grant_id: &str) -> Result<Option<Grant>> {
+        Ok(grant::Entity::find_by_id(grant_id).one(&self.conn).await.map_err(oidc)?.map(grant_from))
+    }
+
+    async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<()> {
+        grant::Entity::update_many()
+            .col_expr(grant::Column::RevokedAt, Expr::value(now))
+            .filter(grant::Column::Id.eq(grant_id))
+            .filter(grant::Column::RevokedAt.is_null())
+            .exec(&self.conn)
+            .await
+            .map_err(oidc)?;
+        Ok(())
+    }
+
+    async fn revoke_session_grants(&self, session_hash: &str, now: i64) -> Result<()> {
+        let grants = grant::Entity::find()
+            .filter(grant::Column::SessionHash.eq(session_hash))
+            .filter(grant::Column::RevokedAt.is_null())
+            .all(&self.conn)
+            .await
+            .map_err(oidc)?;
+        for g in grants.into_iter().map(grant_from) {
+            if !g.scope.contains(gatehouse_oidc::scope::OFFLINE_ACCESS) {
+                self.revoke_grant(&g.id, now).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<()> {
+        refresh_token::Entity::insert(refresh_model(token)).exec(&self.conn).await.map_err(oidc)?;
+        Ok(())
+    }
+
+    async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>> {
+        let found = refresh_token::Entity::find_by_id(token_hash).one(&self.conn).await.map_err(oidc)?;
+        Ok(found.map(|m| RefreshTokenRecord {
+            token_hash: m.token_hash,
+            grant_id: m.grant_id,
+            client_id: m.client_id,
+            created_at: m.created_at,
+            expires_at: m.expires_at,
+            used_at: m.used_at,
+        }))
+    }
+
+    async fn rotate_refresh_token(&self, old_hash: &str, new: &RefreshTokenRecord, now: i64) -> Result<bool> {
+        let txn = self.conn.begin().await.map_err(oidc)?;
+        let used = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+            .filter(refresh_token::Column::TokenHash.eq(old_hash))
+            .filter(refresh_token::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(oidc)?;
+        if used.rows_affected != 1 {
+            txn.rollback().await.map_err(oidc)?;
+            return Ok(false);
+        }
+        refresh_token::Entity::insert(refresh_model(new)).exec(&txn).await.map_err(oidc)?;
+        txn.commit().await.map_err(oidc)?;
+        Ok(true)
+    }
+
+    async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<()> {
+        revoked_access_token::Entity::insert(revoked_access_token::ActiveModel {
+            jti: Set(jti.to_owned()),
+            expires_at: Set(expires_at),
+        })
+        .on_conflict(OnConflict::column(revoked_access_token::Column::Jti).do_nothing().to_owned())
+        .exec_without_returning(&self.conn)
+        .await
+        .map_err(oidc)?;
+        Ok(())
+    }
+
+    async fn access_token_revoked(&self, jti: &str) -> Result<bool> {
+        Ok(revoked_access_token::Entity::find_by_id(jti).one(&self.conn).await.map_err(oidc)?.is_some())
+    }
+
+    async fn user_claims(&self, user_id: &str) -> Result<Option<UserClaims>> {
+        let found = user::Entity::find_by_id(user_id).one(&self.conn).await.map_err(oidc)?;
+        Ok(found.map(|u| UserClaims {
+            sub: u.id,
+            email: u.email,
+            email_verified: u.email_verified,
+            name: u.name,
+            updated_at: u.updated_at,
+            disabled: u.disabled,
+        }))
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>> {
+        let rows = signing_key::Entity::find().all(&self.conn).await.map_err(oidc)?;
+        rows.into_iter()
+            .map(|k| {
+                let alg = SigningAlg::parse(&k.alg)
+                    .ok_or_else(|| gatehouse_oidc::Error::Keys(format!("unknown algorithm {} for key {}", k.alg, k.kid)))?;
+                Ok(StoredKey {
+                    kid: k.kid,
+                    alg,
+                    private_sealed: k.private_sealed,
+                    public_jwk: k.public_jwk,
+                    created_at: k.created_at,
+                    retired_at: k.retired_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn rotate_signing_keys(&self, new: &[StoredKey], now: i64) -> Result<()> {
+        let txn = self.conn.begin().await.map_err(oidc)?;
+        for key in new {
+            signing_key::Entity::update_many()
+                .col_expr(signing_key::Column::RetiredAt, Expr::value(now))
+                .filter(signing_key::Column::Alg.eq(key.alg.as_str()))
+                .filter(signing_key::Column::RetiredAt.is_null())
+                .exec(&txn)
+                .await
+                .map_err(oidc)?;
+            signing_key::Entity::insert(signing_key::ActiveModel {
+                kid: Set(key.kid.clone()),
+                alg: Set(key.alg.as_str().to_owned()),
+                private_sealed: Set(key.private_sealed.clone()),
+                public_jwk: Set(key.public_jwk.clone()),
+                created_at: Set(key.created_at),
+                retired_at: Set(key.retired_at),
+            })
+            .exec(&txn)
+            .await
+            .map_err(oidc)?;
+        }
+        txn.commit().await.map_err(oidc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use gatehouse_oidc::Store as _;
+
+    use super::*;
+    use crate::test_db;
+
+    fn record(hash: &str) -> RefreshTokenRecord {
+        RefreshTokenRecord {
+            token_hash: hash.into(),
+            grant_id: "g".into(),
+            client_id: "c".into(),
+            created_at: 1,
+            expires_at: 100,
+            used_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn refresh_token_rotates_exactly_once() {
+        let (db, _dir) = test_db::fresh().await;
+        db.insert_refresh_token(&record("old")).await.unwrap();
+        assert!(db.rotate_refresh_token("old", &record("new1"), 5).await.unwrap());
+        assert!(!db.rotate_refresh_token("old", &record("new2"), 6).await.unwrap());
+        assert!(db.find_refresh_token("new2").await.unwrap().is_none());
+        assert_eq!(db.find_refresh_token("old").await.unwrap().unwrap().used_at, Some(5));
+    }
+
+    #[tokio::test]
+    async fn code_is_used_exactly_once() {
+        let (db, _dir) = test_db::fresh().await;
+        let grant = Grant {
+            id: "g".into(),
+            client_id: "c".into(),
+            user_id: "u".into(),
+            scope: Scopes::parse("openid"),
+            auth_time: 1,
+            amr: vec!["pwd".into()],
+            acr: None,
+            session_hash: None,
+            created_at: 1,
+            revoked_at: None,
+        };
+        let code = CodeRecord {
+            code_hash: "h".into(),
+            grant_id: "g".into(),
+            client_id: "c".into(),
+            redirect_uri: "https://app/cb".into(),
+            code_challenge: None,
+            nonce: Some("n".into()),
+            created_at: 1,
+            expires_at: 60,
+            used_at: None,
+        };
+        db.insert_grant_and_code(&grant, &code).await.unwrap();
+        assert_eq!(db.grant("g").await.unwrap().unwrap(), grant);
+        assert!(db.use_code("h", 2).await.unwrap());
+        assert!(!db.use_code("h", 3).await.unwrap());
+        db.revoke_grant("g", 4).await.unwrap();
+        assert_eq!(db.grant("g").await.unwrap().unwrap().revoked_at, Some(4));
+    }
+}

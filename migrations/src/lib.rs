@@ -1,0 +1,16 @@
+//! Gatehouse's database schema, as sea-orm migrations that run on SQLite and PostgreSQL alike.
+//! Every timestamp is seconds since the Unix epoch (BIGINT); every secret column holds a hash or a
+//! value sealed with the master key.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_core;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_core::Migration)]
+    }
+}
