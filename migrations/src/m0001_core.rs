@@ -6,28 +6,48 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 fn text_pk(name: &'static str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name)).string().not_null().primary_key().to_owned()
+    ColumnDef::new(Alias::new(name))
+        .string()
+        .not_null()
+        .primary_key()
+        .to_owned()
 }
 fn text(name: &'static str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name)).text().not_null().to_owned()
+    ColumnDef::new(Alias::new(name))
+        .text()
+        .not_null()
+        .to_owned()
 }
 fn text_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(Alias::new(name)).text().null().to_owned()
 }
 fn string(name: &'static str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name)).string().not_null().to_owned()
+    ColumnDef::new(Alias::new(name))
+        .string()
+        .not_null()
+        .to_owned()
 }
 fn string_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(Alias::new(name)).string().null().to_owned()
 }
 fn time(name: &'static str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name)).big_integer().not_null().to_owned()
+    ColumnDef::new(Alias::new(name))
+        .big_integer()
+        .not_null()
+        .to_owned()
 }
 fn time_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name)).big_integer().null().to_owned()
+    ColumnDef::new(Alias::new(name))
+        .big_integer()
+        .null()
+        .to_owned()
 }
 fn flag(name: &'static str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name)).boolean().not_null().default(false).to_owned()
+    ColumnDef::new(Alias::new(name))
+        .boolean()
+        .not_null()
+        .default(false)
+        .to_owned()
 }
 
 fn table(name: &'static str, columns: Vec<ColumnDef>) -> TableCreateStatement {
@@ -39,7 +59,10 @@ fn table(name: &'static str, columns: Vec<ColumnDef>) -> TableCreateStatement {
     statement.to_owned()
 }
 
-fn with_primary_key(mut statement: TableCreateStatement, columns: &[&'static str]) -> TableCreateStatement {
+fn with_primary_key(
+    mut statement: TableCreateStatement,
+    columns: &[&'static str],
+) -> TableCreateStatement {
     let mut key = Index::create();
     for column in columns {
         key.col(Alias::new(*column));
@@ -50,7 +73,10 @@ fn with_primary_key(mut statement: TableCreateStatement, columns: &[&'static str
 
 fn index(table: &'static str, columns: &[&'static str], unique: bool) -> IndexCreateStatement {
     let mut statement = Index::create();
-    statement.name(format!("idx_{}_{}", table, columns.join("_"))).table(Alias::new(table)).if_not_exists();
+    statement
+        .name(format!("idx_{}_{}", table, columns.join("_")))
+        .table(Alias::new(table))
+        .if_not_exists();
     for column in columns {
         statement.col(Alias::new(*column));
     }
@@ -79,15 +105,37 @@ impl MigrationTrait for Migration {
             ),
             table(
                 "signing_keys",
-                vec![text_pk("kid"), string("alg"), text("private_sealed"), text("public_jwk"), time("created_at"), time_null("retired_at")],
+                vec![
+                    text_pk("kid"),
+                    string("alg"),
+                    text("private_sealed"),
+                    text("public_jwk"),
+                    time("created_at"),
+                    time_null("retired_at"),
+                ],
             ),
             table(
                 "sessions",
-                vec![text_pk("id_hash"), string("user_id"), time("auth_time"), text("amr"), string_null("acr"), time("created_at"), time("expires_at")],
+                vec![
+                    text_pk("id_hash"),
+                    string("user_id"),
+                    time("auth_time"),
+                    text("amr"),
+                    string_null("acr"),
+                    time("created_at"),
+                    time("expires_at"),
+                ],
             ),
             table(
                 "auth_flows",
-                vec![text_pk("id_hash"), string("browser_hash"), text("request"), text("state"), time("created_at"), time("expires_at")],
+                vec![
+                    text_pk("id_hash"),
+                    string("browser_hash"),
+                    text("request"),
+                    text("state"),
+                    time("created_at"),
+                    time("expires_at"),
+                ],
             ),
             table(
                 "grants",
@@ -120,17 +168,42 @@ impl MigrationTrait for Migration {
             ),
             table(
                 "refresh_tokens",
-                vec![text_pk("token_hash"), string("grant_id"), string("client_id"), time("created_at"), time("expires_at"), time_null("used_at")],
+                vec![
+                    text_pk("token_hash"),
+                    string("grant_id"),
+                    string("client_id"),
+                    time("created_at"),
+                    time("expires_at"),
+                    time_null("used_at"),
+                ],
             ),
-            table("revoked_access_tokens", vec![text_pk("jti"), time("expires_at")]),
+            table(
+                "revoked_access_tokens",
+                vec![text_pk("jti"), time("expires_at")],
+            ),
             with_primary_key(
-                table("consents", vec![string("user_id"), string("client_id"), text("scope"), time("created_at")]),
+                table(
+                    "consents",
+                    vec![
+                        string("user_id"),
+                        string("client_id"),
+                        text("scope"),
+                        time("created_at"),
+                    ],
+                ),
                 &["user_id", "client_id"],
             ),
             with_primary_key(
                 table(
                     "attempt_counters",
-                    vec![string("key"), time("window_start"), ColumnDef::new(Alias::new("failures")).integer().not_null().to_owned()],
+                    vec![
+                        string("key"),
+                        time("window_start"),
+                        ColumnDef::new(Alias::new("failures"))
+                            .integer()
+                            .not_null()
+                            .to_owned(),
+                    ],
                 ),
                 &["key", "window_start"],
             ),
@@ -164,7 +237,9 @@ impl MigrationTrait for Migration {
             "signing_keys",
             "users",
         ] {
-            manager.drop_table(Table::drop().table(Alias::new(name)).if_exists().to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(Alias::new(name)).if_exists().to_owned())
+                .await?;
         }
         Ok(())
     }

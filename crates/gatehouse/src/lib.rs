@@ -1,1 +1,7 @@
+//! The Gatehouse binary's library: configuration, building and serving the app, the CLI and the demo
+//! relying party. Integration tests start servers through [`app::Gatehouse`].
 
+pub mod app;
+pub mod cli;
+pub mod config;
+mod demo;

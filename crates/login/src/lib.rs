@@ -1,1 +1,11 @@
+//! The hosted sign-in, without HTTP: password hashing, attempt throttling, CSRF tokens, the sign-in
+//! state machine and the themed pages.
 
+pub mod csrf;
+pub mod error;
+pub mod password;
+pub mod sign_in;
+pub mod theme;
+pub mod throttle;
+
+pub use error::LoginError;

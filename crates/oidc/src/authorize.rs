@@ -73,12 +73,22 @@ pub enum NextStep {
 }
 
 /// Parameters whose meaning we do not implement but which OpenID Connect allows: accepted and ignored.
-const ACCEPTED_ONLY: &[&str] = &["display", "claims_locales", "id_token_hint", "response_mode"];
+const ACCEPTED_ONLY: &[&str] = &[
+    "display",
+    "claims_locales",
+    "id_token_hint",
+    "response_mode",
+];
 
 impl Provider {
     /// Validates an authorization request given as name/value pairs (from the query or a form body).
-    pub fn validate_authorization(&self, pairs: &[(String, String)]) -> Result<AuthorizationRequest, AuthorizeRejection> {
-        let show = |description: &str| AuthorizeRejection::ShowError { description: description.to_owned() };
+    pub fn validate_authorization(
+        &self,
+        pairs: &[(String, String)],
+    ) -> Result<AuthorizationRequest, AuthorizeRejection> {
+        let show = |description: &str| AuthorizeRejection::ShowError {
+            description: description.to_owned(),
+        };
         let mut params: HashMap<&str, &str> = HashMap::new();
         let mut duplicated = None;
         for (name, value) in pairs {
@@ -89,16 +99,24 @@ impl Provider {
 
         // RFC 6749 §4.1.2.1: without a valid client and redirect URI, never redirect.
         let Some(client_id) = params.get("client_id") else {
-            return Err(show("The request does not say which application is asking (client_id is missing)."));
+            return Err(show(
+                "The request does not say which application is asking (client_id is missing).",
+            ));
         };
         let Some(client) = self.clients.get(client_id) else {
-            return Err(show("The application that sent you here is not known to this sign-in service."));
+            return Err(show(
+                "The application that sent you here is not known to this sign-in service.",
+            ));
         };
         let Some(redirect_uri) = params.get("redirect_uri") else {
-            return Err(show("The request does not say where to return to (redirect_uri is missing)."));
+            return Err(show(
+                "The request does not say where to return to (redirect_uri is missing).",
+            ));
         };
         let Some(redirect_uri) = client.registered_redirect_uri(redirect_uri) else {
-            return Err(show("The return address in the request is not registered for this application."));
+            return Err(show(
+                "The return address in the request is not registered for this application.",
+            ));
         };
         if duplicated == Some("client_id") || duplicated == Some("redirect_uri") {
             return Err(show("The request repeats a parameter."));
@@ -106,32 +124,63 @@ impl Provider {
 
         let state = params.get("state").map(|s| (*s).to_owned());
         let redirect_error = |code: ErrorCode, description: &str| {
-            AuthorizeRejection::Redirect(error_redirect(&redirect_uri, &self.issuer, code, description, state.as_deref()))
+            AuthorizeRejection::Redirect(error_redirect(
+                &redirect_uri,
+                &self.issuer,
+                code,
+                description,
+                state.as_deref(),
+            ))
         };
 
         // RFC 6749 §3.1: parameters must not be included more than once.
         if let Some(name) = duplicated {
-            return Err(redirect_error(ErrorCode::InvalidRequest, &format!("parameter {name} is repeated")));
+            return Err(redirect_error(
+                ErrorCode::InvalidRequest,
+                &format!("parameter {name} is repeated"),
+            ));
         }
         // OpenID Connect Core §6: request objects are not supported.
         if params.contains_key("request") {
-            return Err(redirect_error(ErrorCode::RequestNotSupported, "request objects are not supported"));
+            return Err(redirect_error(
+                ErrorCode::RequestNotSupported,
+                "request objects are not supported",
+            ));
         }
         if params.contains_key("request_uri") {
-            return Err(redirect_error(ErrorCode::RequestUriNotSupported, "request_uri is not supported"));
+            return Err(redirect_error(
+                ErrorCode::RequestUriNotSupported,
+                "request_uri is not supported",
+            ));
         }
         match params.get("response_type") {
-            None => return Err(redirect_error(ErrorCode::InvalidRequest, "response_type is required")),
+            None => {
+                return Err(redirect_error(
+                    ErrorCode::InvalidRequest,
+                    "response_type is required",
+                ));
+            }
             Some(&"code") => {}
-            Some(_) => return Err(redirect_error(ErrorCode::UnsupportedResponseType, "only response_type=code is supported")),
+            Some(_) => {
+                return Err(redirect_error(
+                    ErrorCode::UnsupportedResponseType,
+                    "only response_type=code is supported",
+                ));
+            }
         }
         if let Some(mode) = params.get("response_mode")
             && *mode != "query"
         {
-            return Err(redirect_error(ErrorCode::InvalidRequest, "only response_mode=query is supported"));
+            return Err(redirect_error(
+                ErrorCode::InvalidRequest,
+                "only response_mode=query is supported",
+            ));
         }
         if !client.allows_grant(GrantType::AuthorizationCode) {
-            return Err(redirect_error(ErrorCode::UnauthorizedClient, "this client may not use the authorization code flow"));
+            return Err(redirect_error(
+                ErrorCode::UnauthorizedClient,
+                "this client may not use the authorization code flow",
+            ));
         }
 
         // RFC 6749 §3.3: scopes outside the client's registration are refused.
@@ -141,55 +190,105 @@ impl Provider {
         }
         let refused = scope.not_in(&client.scopes);
         if !refused.is_empty() {
-            return Err(redirect_error(ErrorCode::InvalidScope, &format!("scope not allowed: {}", refused.join(" "))));
+            return Err(redirect_error(
+                ErrorCode::InvalidScope,
+                &format!("scope not allowed: {}", refused.join(" ")),
+            ));
         }
-        let unsupported: Vec<_> = scope.iter().filter(|s| !scope::SUPPORTED.contains(s)).collect();
+        let unsupported: Vec<_> = scope
+            .iter()
+            .filter(|s| !scope::SUPPORTED.contains(s))
+            .collect();
         if !unsupported.is_empty() {
-            return Err(redirect_error(ErrorCode::InvalidScope, &format!("scope not supported: {}", unsupported.join(" "))));
+            return Err(redirect_error(
+                ErrorCode::InvalidScope,
+                &format!("scope not supported: {}", unsupported.join(" ")),
+            ));
         }
 
         // RFC 7636 §4.3, with S256 only (plain offers no protection against a stolen request).
         let code_challenge = params.get("code_challenge").map(|c| (*c).to_owned());
-        match (code_challenge.as_deref(), params.get("code_challenge_method")) {
+        match (
+            code_challenge.as_deref(),
+            params.get("code_challenge_method"),
+        ) {
             (None, None) if client.pkce_required() => {
-                return Err(redirect_error(ErrorCode::InvalidRequest, "PKCE is required: send code_challenge with code_challenge_method=S256"));
+                return Err(redirect_error(
+                    ErrorCode::InvalidRequest,
+                    "PKCE is required: send code_challenge with code_challenge_method=S256",
+                ));
             }
             (None, None) => {}
-            (None, Some(_)) => return Err(redirect_error(ErrorCode::InvalidRequest, "code_challenge is missing")),
+            (None, Some(_)) => {
+                return Err(redirect_error(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge is missing",
+                ));
+            }
             (Some(_), method) if method != Some(&"S256") => {
-                return Err(redirect_error(ErrorCode::InvalidRequest, "code_challenge_method must be S256"));
+                return Err(redirect_error(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge_method must be S256",
+                ));
             }
             (Some(challenge), _) if !pkce::is_valid_challenge(challenge) => {
-                return Err(redirect_error(ErrorCode::InvalidRequest, "code_challenge is malformed"));
+                return Err(redirect_error(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge is malformed",
+                ));
             }
             (Some(_), _) => {}
         }
 
         // OpenID Connect Core §3.1.2.1: prompt is a space-delimited set; `none` stands alone.
         let mut prompt = Prompt::default();
-        for value in params.get("prompt").copied().unwrap_or_default().split(' ').filter(|v| !v.is_empty()) {
+        for value in params
+            .get("prompt")
+            .copied()
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|v| !v.is_empty())
+        {
             match value {
                 "none" => prompt.none = true,
                 "login" => prompt.login = true,
                 "consent" => prompt.consent = true,
                 "select_account" => {}
-                _ => return Err(redirect_error(ErrorCode::InvalidRequest, &format!("prompt value {value} is not supported"))),
+                _ => {
+                    return Err(redirect_error(
+                        ErrorCode::InvalidRequest,
+                        &format!("prompt value {value} is not supported"),
+                    ));
+                }
             }
         }
         if prompt.none && (prompt.login || prompt.consent) {
-            return Err(redirect_error(ErrorCode::InvalidRequest, "prompt=none cannot be combined with other values"));
+            return Err(redirect_error(
+                ErrorCode::InvalidRequest,
+                "prompt=none cannot be combined with other values",
+            ));
         }
         let max_age = match params.get("max_age") {
             None => None,
             Some(text) => match text.parse::<i64>() {
                 Ok(seconds) if seconds >= 0 => Some(seconds),
-                _ => return Err(redirect_error(ErrorCode::InvalidRequest, "max_age must be a non-negative integer")),
+                _ => {
+                    return Err(redirect_error(
+                        ErrorCode::InvalidRequest,
+                        "max_age must be a non-negative integer",
+                    ));
+                }
             },
         };
         for name in ACCEPTED_ONLY {
             let _ = params.get(name);
         }
-        let text = |name: &str| params.get(name).filter(|v| !v.is_empty()).map(|v| (*v).to_owned());
+        let text = |name: &str| {
+            params
+                .get(name)
+                .filter(|v| !v.is_empty())
+                .map(|v| (*v).to_owned())
+        };
         Ok(AuthorizationRequest {
             client_id: client.id.clone(),
             redirect_uri,
@@ -214,24 +313,38 @@ impl Provider {
         consent: &ConsentState,
     ) -> Result<NextStep, String> {
         let interaction_needed = |code: ErrorCode, description: &str| {
-            if request.prompt.none { Err(self.error_redirect(request, code, description)) } else { Ok(()) }
+            if request.prompt.none {
+                Err(self.error_redirect(request, code, description))
+            } else {
+                Ok(())
+            }
         };
         let now = self.now();
         let must_sign_in = match signed_in {
             None => true,
             Some(s) if s.authenticated_now => false,
             // OpenID Connect Core §3.1.2.1: prompt=login and an exceeded max_age both demand a fresh sign-in.
-            Some(s) => request.prompt.login || request.max_age.is_some_and(|max| now - s.auth_time > max),
+            Some(s) => {
+                request.prompt.login || request.max_age.is_some_and(|max| now - s.auth_time > max)
+            }
         };
         if must_sign_in {
             interaction_needed(ErrorCode::LoginRequired, "the user must sign in")?;
             return Ok(NextStep::SignIn);
         }
         let Some(client) = self.clients.get(&request.client_id) else {
-            return Err(self.error_redirect(request, ErrorCode::UnauthorizedClient, "the client is no longer registered"));
+            return Err(self.error_redirect(
+                request,
+                ErrorCode::UnauthorizedClient,
+                "the client is no longer registered",
+            ));
         };
-        let covered = consent.on_record.as_ref().is_some_and(|granted| request.scope.is_subset(granted));
-        let must_consent = client.consent && !consent.given_now && (request.prompt.consent || !covered);
+        let covered = consent
+            .on_record
+            .as_ref()
+            .is_some_and(|granted| request.scope.is_subset(granted));
+        let must_consent =
+            client.consent && !consent.given_now && (request.prompt.consent || !covered);
         if must_consent {
             interaction_needed(ErrorCode::ConsentRequired, "the user must consent")?;
             return Ok(NextStep::Consent);
@@ -240,7 +353,11 @@ impl Provider {
     }
 
     /// Issues a single-use code and returns the success redirect (RFC 6749 §4.1.2, RFC 9207 `iss`).
-    pub async fn issue_code(&self, request: &AuthorizationRequest, signed_in: &SignedIn) -> Result<String> {
+    pub async fn issue_code(
+        &self,
+        request: &AuthorizationRequest,
+        signed_in: &SignedIn,
+    ) -> Result<String> {
         let now = self.now();
         let grant = Grant {
             id: uuid::Uuid::new_v4().to_string(),
@@ -276,12 +393,29 @@ impl Provider {
     }
 
     /// The error response for a validated request (e.g. `access_denied` when the person declines).
-    pub fn error_redirect(&self, request: &AuthorizationRequest, code: ErrorCode, description: &str) -> String {
-        error_redirect(&request.redirect_uri, &self.issuer, code, description, request.state.as_deref())
+    pub fn error_redirect(
+        &self,
+        request: &AuthorizationRequest,
+        code: ErrorCode,
+        description: &str,
+    ) -> String {
+        error_redirect(
+            &request.redirect_uri,
+            &self.issuer,
+            code,
+            description,
+            request.state.as_deref(),
+        )
     }
 }
 
-fn error_redirect(uri: &RegisteredRedirectUri, issuer: &str, code: ErrorCode, description: &str, state: Option<&str>) -> String {
+fn error_redirect(
+    uri: &RegisteredRedirectUri,
+    issuer: &str,
+    code: ErrorCode,
+    description: &str,
+    state: Option<&str>,
+) -> String {
     let mut params = vec![("error", code.as_str()), ("error_description", description)];
     if let Some(state) = state {
         params.push(("state", state));

@@ -85,7 +85,10 @@ impl Client {
         RegisteredRedirectUri::find(&self.redirect_uris, candidate)
     }
 
-    pub fn registered_post_logout_redirect_uri(&self, candidate: &str) -> Option<RegisteredRedirectUri> {
+    pub fn registered_post_logout_redirect_uri(
+        &self,
+        candidate: &str,
+    ) -> Option<RegisteredRedirectUri> {
         RegisteredRedirectUri::find(&self.post_logout_redirect_uris, candidate)
     }
 }

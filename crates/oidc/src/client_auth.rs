@@ -30,12 +30,17 @@ impl PresentedCredentials {
         let encoded = header
             .strip_prefix("Basic ")
             .or_else(|| header.strip_prefix("basic "))
-            .ok_or(ClientAuthError::malformed("unsupported authorization scheme"))?;
+            .ok_or(ClientAuthError::malformed(
+                "unsupported authorization scheme",
+            ))?;
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
             .map_err(|_| ClientAuthError::malformed("basic credentials are not base64"))?;
-        let text = String::from_utf8(decoded).map_err(|_| ClientAuthError::malformed("basic credentials are not UTF-8"))?;
-        let (id, secret) = text.split_once(':').ok_or(ClientAuthError::malformed("basic credentials lack ':'"))?;
+        let text = String::from_utf8(decoded)
+            .map_err(|_| ClientAuthError::malformed("basic credentials are not UTF-8"))?;
+        let (id, secret) = text
+            .split_once(':')
+            .ok_or(ClientAuthError::malformed("basic credentials lack ':'"))?;
         let decode = |s: &str| {
             url::form_urlencoded::parse(format!("x={s}").as_bytes())
                 .next()
@@ -69,7 +74,10 @@ pub struct ClientAuthError {
 
 impl ClientAuthError {
     fn malformed(description: &str) -> Self {
-        Self { error: OAuthError::invalid_client(description), basic_attempted: true }
+        Self {
+            error: OAuthError::invalid_client(description),
+            basic_attempted: true,
+        }
     }
 }
 
@@ -80,10 +88,15 @@ pub(crate) struct ClientSecretCache(Mutex<HashMap<String, [u8; 32]>>);
 impl ClientSecretCache {
     fn knows(&self, client_id: &str, digest: &[u8; 32]) -> bool {
         let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        guard.get(client_id).is_some_and(|known| bool::from(known.ct_eq(digest)))
+        guard
+            .get(client_id)
+            .is_some_and(|known| bool::from(known.ct_eq(digest)))
     }
     fn remember(&self, client_id: &str, digest: [u8; 32]) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(client_id.to_owned(), digest);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(client_id.to_owned(), digest);
     }
 }
 
@@ -96,7 +109,10 @@ impl Provider {
         allow_public: bool,
     ) -> Result<AuthenticatedClient, ClientAuthError> {
         let basic_attempted = presented.basic.is_some();
-        let fail = |description: &str| ClientAuthError { error: OAuthError::invalid_client(description), basic_attempted };
+        let fail = |description: &str| ClientAuthError {
+            error: OAuthError::invalid_client(description),
+            basic_attempted,
+        };
 
         // RFC 6749 §2.3: a client MUST NOT use more than one authentication method in each request.
         if presented.basic.is_some() && presented.client_secret.is_some() {
@@ -108,7 +124,9 @@ impl Provider {
         let (client_id, secret) = match (&presented.basic, &presented.client_id) {
             (Some((id, secret)), body_id) => {
                 if body_id.as_ref().is_some_and(|body_id| body_id != id) {
-                    return Err(fail("client_id in the body differs from the authenticated client"));
+                    return Err(fail(
+                        "client_id in the body differs from the authenticated client",
+                    ));
                 }
                 (id.as_str(), Some(secret.as_str()))
             }
@@ -138,7 +156,8 @@ impl Provider {
         match expected {
             ClientSecret::FromEnvironment(secret) => {
                 use secrecy::ExposeSecret as _;
-                let expected: [u8; 32] = sha2::Sha256::digest(secret.expose_secret().as_bytes()).into();
+                let expected: [u8; 32] =
+                    sha2::Sha256::digest(secret.expose_secret().as_bytes()).into();
                 expected.ct_eq(&digest).into()
             }
             ClientSecret::Argon2Hash(phc) => {
@@ -146,8 +165,11 @@ impl Provider {
                     return true;
                 }
                 use argon2::PasswordVerifier as _;
-                let ok = argon2::PasswordHash::new(phc)
-                    .is_ok_and(|hash| argon2::Argon2::default().verify_password(presented.as_bytes(), &hash).is_ok());
+                let ok = argon2::PasswordHash::new(phc).is_ok_and(|hash| {
+                    argon2::Argon2::default()
+                        .verify_password(presented.as_bytes(), &hash)
+                        .is_ok()
+                });
                 if ok {
                     self.secret_cache.remember(client_id, digest);
                 }
@@ -163,7 +185,10 @@ mod tests {
 
     #[test]
     fn basic_credentials_are_form_decoded() {
-        let header = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("my%20app:s%3Acret"));
+        let header = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("my%20app:s%3Acret")
+        );
         assert_eq!(
             PresentedCredentials::parse_basic(&header).unwrap(),
             ("my app".to_owned(), "s:cret".to_owned())
@@ -174,7 +199,10 @@ mod tests {
     fn malformed_basic_is_rejected() {
         assert!(PresentedCredentials::parse_basic("Bearer x").is_err());
         assert!(PresentedCredentials::parse_basic("Basic !!!").is_err());
-        let no_colon = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("nocolon"));
+        let no_colon = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("nocolon")
+        );
         assert!(PresentedCredentials::parse_basic(&no_colon).is_err());
     }
 }

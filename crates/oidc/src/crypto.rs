@@ -55,7 +55,13 @@ impl MasterKey {
         let mut nonce = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let ciphertext = cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: context.as_bytes() })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: context.as_bytes(),
+                },
+            )
             .map_err(|_| Error::Keys("encryption failed".into()))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ciphertext);
@@ -72,7 +78,13 @@ impl MasterKey {
         }
         let (nonce, ciphertext) = bytes.split_at(24);
         XChaCha20Poly1305::new((&self.0).into())
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: context.as_bytes(),
+                },
+            )
             .map_err(|_| Error::Keys("cannot decrypt: wrong master key or tampered value".into()))
     }
 }

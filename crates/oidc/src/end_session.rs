@@ -41,7 +41,11 @@ impl Provider {
             (None, None) => None,
         };
         let client = match &client_id {
-            Some(id) => Some(self.clients.get(id).ok_or("The application that sent you here is not known.")?),
+            Some(id) => Some(
+                self.clients
+                    .get(id)
+                    .ok_or("The application that sent you here is not known.")?,
+            ),
             None => None,
         };
         let redirect = match (&request.post_logout_redirect_uri, client) {
@@ -52,12 +56,23 @@ impl Provider {
             // RP-Initiated Logout §3: exact match against the registered post_logout_redirect_uris.
             (Some(uri), Some(client)) => {
                 let Some(registered) = client.registered_post_logout_redirect_uri(uri) else {
-                    return Err("The return address after sign-out is not registered for this application.".to_owned());
+                    return Err(
+                        "The return address after sign-out is not registered for this application."
+                            .to_owned(),
+                    );
                 };
-                let params: Vec<(&str, &str)> = request.state.iter().map(|s| ("state", s.as_str())).collect();
+                let params: Vec<(&str, &str)> = request
+                    .state
+                    .iter()
+                    .map(|s| ("state", s.as_str()))
+                    .collect();
                 Some(registered.with_params(&params))
             }
         };
-        Ok(LogoutPlan { client_id, redirect, hinted_sub: hint.map(|h| h.sub) })
+        Ok(LogoutPlan {
+            client_id,
+            redirect,
+            hinted_sub: hint.map(|h| h.sub),
+        })
     }
 }

@@ -63,10 +63,23 @@ impl Provider {
         nonce: Option<&str>,
         refresh_token: Option<String>,
     ) -> Result<TokenResponse, TokenError> {
-        let Some(user) = self.store.user_claims(&grant.user_id).await?.filter(|u| !u.disabled) else {
-            return Err(TokenError::OAuth(OAuthError::invalid_grant("the account is no longer active")));
+        let Some(user) = self
+            .store
+            .user_claims(&grant.user_id)
+            .await?
+            .filter(|u| !u.disabled)
+        else {
+            return Err(TokenError::OAuth(OAuthError::invalid_grant(
+                "the account is no longer active",
+            )));
         };
-        let access_token = self.access_token(client, &user.sub, &grant.scope, Some(grant.auth_time), Some(&grant.id))?;
+        let access_token = self.access_token(
+            client,
+            &user.sub,
+            &grant.scope,
+            Some(grant.auth_time),
+            Some(&grant.id),
+        )?;
         let id_token = if grant.scope.contains(scope::OPENID) {
             let now = self.now();
             let keys = self.keys.current();
@@ -86,7 +99,10 @@ impl Provider {
                 acr: grant.acr.clone(),
                 email: email.then(|| user.email.clone()),
                 email_verified: email.then_some(user.email_verified),
-                name: grant.scope.contains(scope::PROFILE).then(|| user.name.clone()),
+                name: grant
+                    .scope
+                    .contains(scope::PROFILE)
+                    .then(|| user.name.clone()),
             };
             Some(jwt::sign(key, jwt::TYP_JWT, &claims).map_err(TokenError::Server)?)
         } else {
@@ -105,10 +121,15 @@ impl Provider {
     /// Verifies an ID token we issued, ignoring its expiry (for `id_token_hint`).
     pub fn verify_id_token_hint(&self, token: &str) -> Result<IdTokenClaims, Error> {
         let keys = self.keys.current();
-        let claims: IdTokenClaims = jwt::verify(&keys, token, jwt::TYP_JWT)
-            .map_err(|_| Error::OAuth(OAuthError::invalid_request("id_token_hint is not a token from this server")))?;
+        let claims: IdTokenClaims = jwt::verify(&keys, token, jwt::TYP_JWT).map_err(|_| {
+            Error::OAuth(OAuthError::invalid_request(
+                "id_token_hint is not a token from this server",
+            ))
+        })?;
         if claims.iss != self.issuer {
-            return Err(Error::OAuth(OAuthError::invalid_request("id_token_hint was issued by another server")));
+            return Err(Error::OAuth(OAuthError::invalid_request(
+                "id_token_hint was issued by another server",
+            )));
         }
         Ok(claims)
     }
@@ -121,6 +142,12 @@ mod tests {
     #[test]
     fn at_hash_matches_openid_example() {
         // OpenID Connect Core §A.3 (RS256): access_token jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y.
-        assert_eq!(at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", SigningAlg::RS256), "77QmUPtjPfzWtF2AnpK9RQ");
+        assert_eq!(
+            at_hash(
+                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y",
+                SigningAlg::RS256
+            ),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
     }
 }

@@ -8,7 +8,11 @@ use crate::provider::Provider;
 
 impl Provider {
     /// RFC 7662 §2.2: `{"active": false}` for anything not currently valid, with no reason given.
-    pub async fn introspect(&self, _caller: &AuthenticatedClient, token: &str) -> Result<Value, Error> {
+    pub async fn introspect(
+        &self,
+        _caller: &AuthenticatedClient,
+        token: &str,
+    ) -> Result<Value, Error> {
         let inactive = json!({ "active": false });
         if token.matches('.').count() == 2 {
             return match self.validate_access_token(token).await {
@@ -29,16 +33,30 @@ impl Provider {
             };
         }
         let now = self.now();
-        let Some(record) = self.store.find_refresh_token(&crate::token_hash(token)).await? else {
+        let Some(record) = self
+            .store
+            .find_refresh_token(&crate::token_hash(token))
+            .await?
+        else {
             return Ok(inactive);
         };
         if record.used_at.is_some() || record.expires_at <= now {
             return Ok(inactive);
         }
-        let Some(grant) = self.store.grant(&record.grant_id).await?.filter(|g| g.revoked_at.is_none()) else {
+        let Some(grant) = self
+            .store
+            .grant(&record.grant_id)
+            .await?
+            .filter(|g| g.revoked_at.is_none())
+        else {
             return Ok(inactive);
         };
-        let Some(user) = self.store.user_claims(&grant.user_id).await?.filter(|u| !u.disabled) else {
+        let Some(user) = self
+            .store
+            .user_claims(&grant.user_id)
+            .await?
+            .filter(|u| !u.disabled)
+        else {
             return Ok(inactive);
         };
         Ok(json!({

@@ -16,7 +16,8 @@ pub fn sign(key: &LoadedKey, typ: &str, claims: &impl Serialize) -> Result<Strin
     let mut header = JwsHeader::new();
     header.set_token_type(typ);
     header.set_key_id(&key.kid);
-    josekit::jws::serialize_compact(&payload, &header, &*key.signer).map_err(|e| Error::Keys(e.to_string()))
+    josekit::jws::serialize_compact(&payload, &header, &*key.signer)
+        .map_err(|e| Error::Keys(e.to_string()))
 }
 
 /// Why a presented token was not accepted. Callers turn every variant into the same `invalid_token`.
@@ -32,7 +33,11 @@ pub enum VerifyError {
 
 /// Verifies the signature with the key named by `kid`, only with that key's own algorithm (so `alg: none`
 /// or an algorithm switch finds no verifier), and checks the `typ` header.
-pub fn verify<C: DeserializeOwned>(keys: &KeySet, token: &str, typ: &str) -> Result<C, VerifyError> {
+pub fn verify<C: DeserializeOwned>(
+    keys: &KeySet,
+    token: &str,
+    typ: &str,
+) -> Result<C, VerifyError> {
     let (payload, header) = josekit::jws::deserialize_compact_with_selector(token, |header| {
         let Some(key) = header.key_id().and_then(|kid| keys.by_kid(kid)) else {
             return Ok(None);
@@ -60,7 +65,10 @@ mod tests {
 
     fn keyset() -> KeySet {
         let master = MasterKey::generate();
-        let keys: Vec<_> = SigningAlg::ALL.iter().map(|alg| generate(*alg, &master, 1).unwrap()).collect();
+        let keys: Vec<_> = SigningAlg::ALL
+            .iter()
+            .map(|alg| generate(*alg, &master, 1).unwrap())
+            .collect();
         KeySet::load(&keys, &master, 2, 60).unwrap()
     }
 
@@ -68,7 +76,12 @@ mod tests {
     fn signed_token_verifies_for_every_alg() {
         let keys = keyset();
         for alg in SigningAlg::ALL {
-            let token = sign(keys.signing_key(alg).unwrap(), TYP_JWT, &serde_json::json!({"sub": "u"})).unwrap();
+            let token = sign(
+                keys.signing_key(alg).unwrap(),
+                TYP_JWT,
+                &serde_json::json!({"sub": "u"}),
+            )
+            .unwrap();
             let claims: serde_json::Value = verify(&keys, &token, TYP_JWT).unwrap();
             assert_eq!(claims["sub"], "u");
         }
@@ -78,24 +91,41 @@ mod tests {
     fn alg_none_is_rejected() {
         let keys = keyset();
         let kid = &keys.signing_key(SigningAlg::RS256).unwrap().kid;
-        let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"none","typ":"JWT","kid":"{kid}"}}"#));
+        let header =
+            URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"none","typ":"JWT","kid":"{kid}"}}"#));
         let body = URL_SAFE_NO_PAD.encode(r#"{"sub":"u"}"#);
         let token = format!("{header}.{body}.");
-        assert!(matches!(verify::<serde_json::Value>(&keys, &token, TYP_JWT), Err(VerifyError::Signature)));
+        assert!(matches!(
+            verify::<serde_json::Value>(&keys, &token, TYP_JWT),
+            Err(VerifyError::Signature)
+        ));
     }
 
     #[test]
     fn foreign_key_is_rejected() {
         let keys = keyset();
         let other = keyset();
-        let token = sign(other.signing_key(SigningAlg::ES256).unwrap(), TYP_JWT, &serde_json::json!({})).unwrap();
+        let token = sign(
+            other.signing_key(SigningAlg::ES256).unwrap(),
+            TYP_JWT,
+            &serde_json::json!({}),
+        )
+        .unwrap();
         assert!(verify::<serde_json::Value>(&keys, &token, TYP_JWT).is_err());
     }
 
     #[test]
     fn wrong_typ_is_rejected() {
         let keys = keyset();
-        let token = sign(keys.signing_key(SigningAlg::ES256).unwrap(), TYP_JWT, &serde_json::json!({})).unwrap();
-        assert!(matches!(verify::<serde_json::Value>(&keys, &token, TYP_ACCESS_TOKEN), Err(VerifyError::Type(_))));
+        let token = sign(
+            keys.signing_key(SigningAlg::ES256).unwrap(),
+            TYP_JWT,
+            &serde_json::json!({}),
+        )
+        .unwrap();
+        assert!(matches!(
+            verify::<serde_json::Value>(&keys, &token, TYP_ACCESS_TOKEN),
+            Err(VerifyError::Type(_))
+        ));
     }
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use josekit::jwk::Jwk;
 use josekit::jwk::alg::ed::EdCurve;
-use josekit::jws::{EdDSA, ES256, JwsSigner, JwsVerifier, RS256};
+use josekit::jws::{ES256, EdDSA, JwsSigner, JwsVerifier, RS256};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::MasterKey;
@@ -42,7 +42,11 @@ fn jose(e: josekit::JoseError) -> Error {
 
 /// Generates a key pair for `alg` and seals its private part.
 pub fn generate(alg: SigningAlg, master: &MasterKey, now: i64) -> Result<StoredKey> {
-    let kid = format!("{}-{}", alg.as_str().to_ascii_lowercase(), &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let kid = format!(
+        "{}-{}",
+        alg.as_str().to_ascii_lowercase(),
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
     let (private, mut public) = match alg {
         SigningAlg::RS256 => {
             let pair = RS256.generate_key_pair(2048).map_err(jose)?;
@@ -60,10 +64,12 @@ pub fn generate(alg: SigningAlg, master: &MasterKey, now: i64) -> Result<StoredK
     public.set_key_id(&kid);
     public.set_algorithm(alg.as_str());
     public.set_key_use("sig");
-    let private_json = serde_json::to_vec(private.as_ref()).map_err(|e| Error::Keys(e.to_string()))?;
+    let private_json =
+        serde_json::to_vec(private.as_ref()).map_err(|e| Error::Keys(e.to_string()))?;
     Ok(StoredKey {
         private_sealed: master.seal(&private_json, &kid)?,
-        public_jwk: serde_json::to_string(public.as_ref()).map_err(|e| Error::Keys(e.to_string()))?,
+        public_jwk: serde_json::to_string(public.as_ref())
+            .map_err(|e| Error::Keys(e.to_string()))?,
         kid,
         alg,
         created_at: now,
@@ -83,7 +89,10 @@ pub struct LoadedKey {
 
 impl std::fmt::Debug for LoadedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoadedKey").field("kid", &self.kid).field("alg", &self.alg).finish_non_exhaustive()
+        f.debug_struct("LoadedKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -130,24 +139,38 @@ pub struct KeySet {
 impl KeySet {
     /// Loads every key that may still verify a live token: active keys, and retired keys until
     /// `retired_at + verify_window` (the longest lifetime of a signed token) has passed.
-    pub fn load(stored: &[StoredKey], master: &MasterKey, now: i64, verify_window: i64) -> Result<Self> {
+    pub fn load(
+        stored: &[StoredKey],
+        master: &MasterKey,
+        now: i64,
+        verify_window: i64,
+    ) -> Result<Self> {
         let mut set = KeySet::default();
         let mut jwks = Vec::new();
         for key in stored {
-            if key.retired_at.is_some_and(|retired| retired + verify_window <= now) {
+            if key
+                .retired_at
+                .is_some_and(|retired| retired + verify_window <= now)
+            {
                 continue;
             }
             let loaded = LoadedKey::load(key, master)?;
             let index = set.keys.len();
             if loaded.retired_at.is_none() {
-                let newer = set.signing.get(&loaded.alg).is_none_or(|&i| set.keys[i].created_at <= loaded.created_at);
+                let newer = set
+                    .signing
+                    .get(&loaded.alg)
+                    .is_none_or(|&i| set.keys[i].created_at <= loaded.created_at);
                 if newer {
                     set.signing.insert(loaded.alg, index);
                 }
             }
             set.by_kid.insert(loaded.kid.clone(), index);
             set.fingerprint.push((key.kid.clone(), key.retired_at));
-            jwks.push(serde_json::from_str::<serde_json::Value>(&key.public_jwk).map_err(|e| Error::Keys(e.to_string()))?);
+            jwks.push(
+                serde_json::from_str::<serde_json::Value>(&key.public_jwk)
+                    .map_err(|e| Error::Keys(e.to_string()))?,
+            );
             set.keys.push(loaded);
         }
         set.jwks_json = serde_json::json!({ "keys": jwks }).to_string();
@@ -165,7 +188,10 @@ impl KeySet {
 
     /// Algorithms that lack an active key.
     pub fn missing_algs(&self) -> Vec<SigningAlg> {
-        SigningAlg::ALL.into_iter().filter(|alg| self.signing_key(*alg).is_none()).collect()
+        SigningAlg::ALL
+            .into_iter()
+            .filter(|alg| self.signing_key(*alg).is_none())
+            .collect()
     }
 
     pub fn jwks_json(&self) -> &str {
@@ -227,7 +253,10 @@ mod tests {
     #[test]
     fn published_jwks_has_no_private_parts() {
         let master = MasterKey::generate();
-        let keys: Vec<_> = SigningAlg::ALL.iter().map(|alg| generate(*alg, &master, 1).unwrap()).collect();
+        let keys: Vec<_> = SigningAlg::ALL
+            .iter()
+            .map(|alg| generate(*alg, &master, 1).unwrap())
+            .collect();
         let set = KeySet::load(&keys, &master, 2, 60).unwrap();
         let jwks: serde_json::Value = serde_json::from_str(set.jwks_json()).unwrap();
         for key in jwks["keys"].as_array().unwrap() {

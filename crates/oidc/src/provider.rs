@@ -21,7 +21,12 @@ pub struct Lifetimes {
 
 impl Default for Lifetimes {
     fn default() -> Self {
-        Self { authorization_code: 60, access_token: 600, id_token: 600, refresh_token: 30 * 24 * 3600 }
+        Self {
+            authorization_code: 60,
+            access_token: 600,
+            id_token: 600,
+            refresh_token: 30 * 24 * 3600,
+        }
     }
 }
 
@@ -81,7 +86,12 @@ impl Provider {
     /// Re-reads the keys from the store; returns whether anything changed.
     pub async fn reload_keys(&self) -> Result<bool> {
         let stored = self.store.signing_keys().await?;
-        let set = KeySet::load(&stored, &self.master_key, self.clock.now(), self.lifetimes.verify_window())?;
+        let set = KeySet::load(
+            &stored,
+            &self.master_key,
+            self.clock.now(),
+            self.lifetimes.verify_window(),
+        )?;
         if set.fingerprint() == self.keys.current().fingerprint() && !set.fingerprint().is_empty() {
             return Ok(false);
         }

@@ -48,12 +48,17 @@ mod tests {
     use super::*;
 
     fn registered() -> Vec<Url> {
-        vec![Url::parse("https://app.example/callback").unwrap(), Url::parse("https://other.example").unwrap()]
+        vec![
+            Url::parse("https://app.example/callback").unwrap(),
+            Url::parse("https://other.example").unwrap(),
+        ]
     }
 
     #[test]
     fn exact_uri_matches() {
-        assert!(RegisteredRedirectUri::find(&registered(), "https://app.example/callback").is_some());
+        assert!(
+            RegisteredRedirectUri::find(&registered(), "https://app.example/callback").is_some()
+        );
         assert!(RegisteredRedirectUri::find(&registered(), "https://other.example").is_some());
     }
 
@@ -69,13 +74,19 @@ mod tests {
             "https://app.example.evil/callback",
             "",
         ] {
-            assert!(RegisteredRedirectUri::find(&registered(), candidate).is_none(), "{candidate}");
+            assert!(
+                RegisteredRedirectUri::find(&registered(), candidate).is_none(),
+                "{candidate}"
+            );
         }
     }
 
     #[test]
     fn response_parameters_keep_existing_query() {
         let uri = RegisteredRedirectUri("https://app.example/cb?tenant=7".into());
-        assert_eq!(uri.with_params(&[("code", "a b")]), "https://app.example/cb?tenant=7&code=a+b");
+        assert_eq!(
+            uri.with_params(&[("code", "a b")]),
+            "https://app.example/cb?tenant=7&code=a+b"
+        );
     }
 }

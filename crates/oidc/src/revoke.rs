@@ -11,7 +11,11 @@ impl Provider {
     /// error, so the caller always answers 200.
     pub async fn revoke(&self, client: &AuthenticatedClient, token: &str) -> Result<(), Error> {
         let now = self.now();
-        if let Some(record) = self.store.find_refresh_token(&crate::token_hash(token)).await? {
+        if let Some(record) = self
+            .store
+            .find_refresh_token(&crate::token_hash(token))
+            .await?
+        {
             // RFC 7009 §2.1: revoking a refresh token revokes its grant, and the access tokens with it.
             if record.client_id == client.id() {
                 self.store.revoke_grant(&record.grant_id, now).await?;
@@ -24,7 +28,9 @@ impl Provider {
             && claims.client_id == client.id()
             && claims.exp > now
         {
-            self.store.revoke_access_token(&claims.jti, claims.exp).await?;
+            self.store
+                .revoke_access_token(&claims.jti, claims.exp)
+                .await?;
         }
         Ok(())
     }

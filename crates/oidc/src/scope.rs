@@ -18,7 +18,12 @@ pub struct Scopes(BTreeSet<String>);
 
 impl Scopes {
     pub fn parse(text: &str) -> Self {
-        Self(text.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        Self(
+            text.split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
     }
 
     pub fn contains(&self, scope: &str) -> bool {
@@ -74,7 +79,10 @@ mod tests {
 
     #[test]
     fn parse_ignores_repeated_spaces_and_order() {
-        assert_eq!(Scopes::parse("email  openid"), Scopes::parse("openid email"));
+        assert_eq!(
+            Scopes::parse("email  openid"),
+            Scopes::parse("openid email")
+        );
         assert_eq!(Scopes::parse("openid email").to_string(), "email openid");
     }
 
@@ -82,6 +90,9 @@ mod tests {
     fn subset_and_difference() {
         let allowed = Scopes::parse("openid email");
         assert!(Scopes::parse("openid").is_subset(&allowed));
-        assert_eq!(Scopes::parse("openid admin").not_in(&allowed), vec!["admin".to_owned()]);
+        assert_eq!(
+            Scopes::parse("openid admin").not_in(&allowed),
+            vec!["admin".to_owned()]
+        );
     }
 }

@@ -85,7 +85,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>>;
     /// Marks `old_hash` used and stores `new` in one transaction; `false` (and nothing stored) when
     /// another request used `old_hash` first.
-    async fn rotate_refresh_token(&self, old_hash: &str, new: &RefreshTokenRecord, now: i64) -> Result<bool>;
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        new: &RefreshTokenRecord,
+        now: i64,
+    ) -> Result<bool>;
 
     async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<()>;
     async fn access_token_revoked(&self, jti: &str) -> Result<bool>;

@@ -20,12 +20,16 @@ pub struct TokenRequest {
 
 impl TokenRequest {
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.params
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     pub fn required(&self, name: &str) -> Result<&str, TokenError> {
-        self.param(name)
-            .ok_or_else(|| TokenError::OAuth(OAuthError::invalid_request(format!("{name} is required"))))
+        self.param(name).ok_or_else(|| {
+            TokenError::OAuth(OAuthError::invalid_request(format!("{name} is required")))
+        })
     }
 }
 
@@ -97,7 +101,9 @@ impl Provider {
             }
         };
         let allow_public = grant != GrantType::ClientCredentials;
-        let client = self.authenticate_client(&request.credentials, allow_public).map_err(TokenError::Client)?;
+        let client = self
+            .authenticate_client(&request.credentials, allow_public)
+            .map_err(TokenError::Client)?;
         // RFC 6749 §5.2: unauthorized_client when the client may not use this grant type.
         if !client.client().allows_grant(grant) {
             return Err(TokenError::OAuth(OAuthError::new(
@@ -106,7 +112,9 @@ impl Provider {
             )));
         }
         match grant {
-            GrantType::AuthorizationCode => self.exchange_authorization_code(&client, request).await,
+            GrantType::AuthorizationCode => {
+                self.exchange_authorization_code(&client, request).await
+            }
             GrantType::RefreshToken => self.exchange_refresh_token(&client, request).await,
             GrantType::ClientCredentials => self.client_credentials(&client, request),
         }
@@ -144,7 +152,8 @@ impl Provider {
     pub async fn validate_access_token(&self, token: &str) -> Result<AccessTokenClaims, Error> {
         let invalid = || Error::OAuth(OAuthError::invalid_token("the access token is not valid"));
         let keys = self.keys.current();
-        let claims: AccessTokenClaims = jwt::verify(&keys, token, jwt::TYP_ACCESS_TOKEN).map_err(|_| invalid())?;
+        let claims: AccessTokenClaims =
+            jwt::verify(&keys, token, jwt::TYP_ACCESS_TOKEN).map_err(|_| invalid())?;
         if claims.iss != self.issuer || claims.exp <= self.now() {
             return Err(invalid());
         }
@@ -161,7 +170,15 @@ impl Provider {
     }
 }
 
-pub(crate) fn signing_key<'a>(keys: &'a crate::keys::KeySet, client: &Client) -> Result<&'a crate::keys::LoadedKey, Error> {
+pub(crate) fn signing_key<'a>(
+    keys: &'a crate::keys::KeySet,
+    client: &Client,
+) -> Result<&'a crate::keys::LoadedKey, Error> {
     keys.signing_key(client.id_token_signing_alg)
-        .ok_or_else(|| Error::Keys(format!("no active {} key", client.id_token_signing_alg.as_str())))
+        .ok_or_else(|| {
+            Error::Keys(format!(
+                "no active {} key",
+                client.id_token_signing_alg.as_str()
+            ))
+        })
 }

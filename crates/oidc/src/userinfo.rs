@@ -13,16 +13,30 @@ impl Provider {
         let scopes = Scopes::parse(&claims.scope);
         // OpenID Connect Core §5.3: the access token must have been issued with `openid`.
         if !scopes.contains(scope::OPENID) || claims.gid.is_none() {
-            return Err(Error::OAuth(OAuthError::new(ErrorCode::InsufficientScope, "the access token lacks the openid scope")));
+            return Err(Error::OAuth(OAuthError::new(
+                ErrorCode::InsufficientScope,
+                "the access token lacks the openid scope",
+            )));
         }
         let Some(grant) = claims.gid.as_deref() else {
-            return Err(Error::OAuth(OAuthError::invalid_token("the access token is not valid")));
+            return Err(Error::OAuth(OAuthError::invalid_token(
+                "the access token is not valid",
+            )));
         };
         let Some(grant) = self.store.grant(grant).await? else {
-            return Err(Error::OAuth(OAuthError::invalid_token("the access token is not valid")));
+            return Err(Error::OAuth(OAuthError::invalid_token(
+                "the access token is not valid",
+            )));
         };
-        let Some(user) = self.store.user_claims(&grant.user_id).await?.filter(|u| !u.disabled) else {
-            return Err(Error::OAuth(OAuthError::invalid_token("the access token is not valid")));
+        let Some(user) = self
+            .store
+            .user_claims(&grant.user_id)
+            .await?
+            .filter(|u| !u.disabled)
+        else {
+            return Err(Error::OAuth(OAuthError::invalid_token(
+                "the access token is not valid",
+            )));
         };
         let mut out = Map::new();
         out.insert("sub".into(), json!(user.sub));

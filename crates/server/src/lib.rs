@@ -1,1 +1,15 @@
+//! Gatehouse's HTTP face: the axum router, thin handlers for the protocol endpoints and the hosted
+//! pages, cookies, and the security headers every response carries.
+//!
+//! Handlers extract, call one function of `gatehouse-oidc` or `gatehouse-login`, and map the result.
 
+mod cookies;
+mod error;
+mod headers;
+mod pages;
+mod protocol;
+mod router;
+mod state;
+
+pub use router::router;
+pub use state::{AppState, DemoAccount, Settings};

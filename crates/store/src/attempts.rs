@@ -17,9 +17,15 @@ impl Database {
             failures: Set(1),
         })
         .on_conflict(
-            OnConflict::columns([attempt_counter::Column::Key, attempt_counter::Column::WindowStart])
-                .value(attempt_counter::Column::Failures, Expr::col((attempt_counter::Entity, attempt_counter::Column::Failures)).add(1))
-                .to_owned(),
+            OnConflict::columns([
+                attempt_counter::Column::Key,
+                attempt_counter::Column::WindowStart,
+            ])
+            .value(
+                attempt_counter::Column::Failures,
+                Expr::col((attempt_counter::Entity, attempt_counter::Column::Failures)).add(1),
+            )
+            .to_owned(),
         )
         .exec_without_returning(&self.conn)
         .await?;
@@ -37,7 +43,10 @@ impl Database {
     }
 
     pub async fn clear_failures(&self, key: &str) -> Result<(), StoreError> {
-        attempt_counter::Entity::delete_many().filter(attempt_counter::Column::Key.eq(key)).exec(&self.conn).await?;
+        attempt_counter::Entity::delete_many()
+            .filter(attempt_counter::Column::Key.eq(key))
+            .exec(&self.conn)
+            .await?;
         Ok(())
     }
 }

@@ -9,12 +9,24 @@ use crate::error::StoreError;
 
 impl Database {
     /// The scopes the user has agreed to share with the client, space-separated.
-    pub async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<String>, StoreError> {
-        let found = consent::Entity::find_by_id((user_id.to_owned(), client_id.to_owned())).one(&self.conn).await?;
+    pub async fn consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let found = consent::Entity::find_by_id((user_id.to_owned(), client_id.to_owned()))
+            .one(&self.conn)
+            .await?;
         Ok(found.map(|c| c.scope))
     }
 
-    pub async fn save_consent(&self, user_id: &str, client_id: &str, scope: &str, now: i64) -> Result<(), StoreError> {
+    pub async fn save_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scope: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         consent::Entity::insert(consent::ActiveModel {
             user_id: Set(user_id.to_owned()),
             client_id: Set(client_id.to_owned()),

@@ -33,8 +33,14 @@ impl Database {
     }
 
     /// The pending sign-in, if it exists and has not expired at `now`.
-    pub async fn pending_sign_in(&self, id_hash: &str, now: i64) -> Result<Option<PendingSignIn>, StoreError> {
-        let found = auth_flow::Entity::find_by_id(id_hash).one(&self.conn).await?;
+    pub async fn pending_sign_in(
+        &self,
+        id_hash: &str,
+        now: i64,
+    ) -> Result<Option<PendingSignIn>, StoreError> {
+        let found = auth_flow::Entity::find_by_id(id_hash)
+            .one(&self.conn)
+            .await?;
         Ok(found.filter(|f| f.expires_at > now).map(|f| PendingSignIn {
             id_hash: f.id_hash,
             browser_hash: f.browser_hash,
@@ -45,9 +51,16 @@ impl Database {
         }))
     }
 
-    pub async fn update_pending_sign_in(&self, id_hash: &str, state: &str) -> Result<(), StoreError> {
+    pub async fn update_pending_sign_in(
+        &self,
+        id_hash: &str,
+        state: &str,
+    ) -> Result<(), StoreError> {
         auth_flow::Entity::update_many()
-            .col_expr(auth_flow::Column::State, sea_orm::sea_query::Expr::value(state))
+            .col_expr(
+                auth_flow::Column::State,
+                sea_orm::sea_query::Expr::value(state),
+            )
             .filter(auth_flow::Column::IdHash.eq(id_hash))
             .exec(&self.conn)
             .await?;
@@ -55,7 +68,10 @@ impl Database {
     }
 
     pub async fn delete_pending_sign_in(&self, id_hash: &str) -> Result<(), StoreError> {
-        auth_flow::Entity::delete_many().filter(auth_flow::Column::IdHash.eq(id_hash)).exec(&self.conn).await?;
+        auth_flow::Entity::delete_many()
+            .filter(auth_flow::Column::IdHash.eq(id_hash))
+            .exec(&self.conn)
+            .await?;
         Ok(())
     }
 }

@@ -42,11 +42,15 @@ impl Database {
             && let Some(parent) = std::path::Path::new(path).parent()
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::Setup(format!("cannot create {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Setup(format!("cannot create {}: {e}", parent.display()))
+            })?;
         }
         if let Some(schema) = schema {
             let admin = sea_orm::Database::connect(url).await?;
-            admin.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).await?;
+            admin
+                .execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+                .await?;
             admin.close().await?;
         }
         let mut options = ConnectOptions::new(url.to_owned());
@@ -79,14 +83,18 @@ impl Database {
     /// Drops a test schema (PostgreSQL).
     pub async fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
         let admin = sea_orm::Database::connect(url).await?;
-        admin.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await?;
+        admin
+            .execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+            .await?;
         admin.close().await?;
         Ok(())
     }
 }
 
 fn sqlite_file(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
@@ -108,7 +116,9 @@ pub(crate) mod test_db {
     pub async fn fresh() -> (Database, Option<tempfile::TempDir>) {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-            let db = Database::connect_with_schema(&url, Some(&schema)).await.unwrap();
+            let db = Database::connect_with_schema(&url, Some(&schema))
+                .await
+                .unwrap();
             db.migrate().await.unwrap();
             return (db, None);
         }

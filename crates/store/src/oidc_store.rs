@@ -6,9 +6,13 @@ use gatehouse_oidc::keys::SigningAlg;
 use gatehouse_oidc::scope::Scopes;
 use gatehouse_oidc::store::{CodeRecord, Grant, RefreshTokenRecord, StoredKey, UserClaims};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, TransactionTrait as _};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, TransactionTrait as _,
+};
 
-use crate::entities::{authorization_code, grant, refresh_token, revoked_access_token, signing_key, user};
+use crate::entities::{
+    authorization_code, grant, refresh_token, revoked_access_token, signing_key, user,
+};
 use crate::error::oidc;
 use crate::{Database, json_list, parse_json_list};
 
@@ -57,7 +61,10 @@ fn refresh_model(t: &RefreshTokenRecord) -> refresh_token::ActiveModel {
 impl gatehouse_oidc::Store for Database {
     async fn insert_grant_and_code(&self, g: &Grant, code: &CodeRecord) -> Result<()> {
         let txn = self.conn.begin().await.map_err(oidc)?;
-        grant::Entity::insert(grant_model(g)).exec(&txn).await.map_err(oidc)?;
+        grant::Entity::insert(grant_model(g))
+            .exec(&txn)
+            .await
+            .map_err(oidc)?;
         authorization_code::Entity::insert(authorization_code::ActiveModel {
             code_hash: Set(code.code_hash.clone()),
             grant_id: Set(code.grant_id.clone()),
@@ -76,7 +83,10 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn find_code(&self, code_hash: &str) -> Result<Option<CodeRecord>> {
-        let found = authorization_code::Entity::find_by_id(code_hash).one(&self.conn).await.map_err(oidc)?;
+        let found = authorization_code::Entity::find_by_id(code_hash)
+            .one(&self.conn)
+            .await
+            .map_err(oidc)?;
         Ok(found.map(|m| CodeRecord {
             code_hash: m.code_hash,
             grant_id: m.grant_id,
@@ -102,7 +112,11 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn grant(&self, grant_id: &str) -> Result<Option<Grant>> {
-        Ok(grant::Entity::find_by_id(grant_id).one(&self.conn).await.map_err(oidc)?.map(grant_from))
+        Ok(grant::Entity::find_by_id(grant_id)
+            .one(&self.conn)
+            .await
+            .map_err(oidc)?
+            .map(grant_from))
     }
 
     async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<()> {
@@ -132,12 +146,18 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<()> {
-        refresh_token::Entity::insert(refresh_model(token)).exec(&self.conn).await.map_err(oidc)?;
+        refresh_token::Entity::insert(refresh_model(token))
+            .exec(&self.conn)
+            .await
+            .map_err(oidc)?;
         Ok(())
     }
 
     async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>> {
-        let found = refresh_token::Entity::find_by_id(token_hash).one(&self.conn).await.map_err(oidc)?;
+        let found = refresh_token::Entity::find_by_id(token_hash)
+            .one(&self.conn)
+            .await
+            .map_err(oidc)?;
         Ok(found.map(|m| RefreshTokenRecord {
             token_hash: m.token_hash,
             grant_id: m.grant_id,
@@ -148,7 +168,12 @@ impl gatehouse_oidc::Store for Database {
         }))
     }
 
-    async fn rotate_refresh_token(&self, old_hash: &str, new: &RefreshTokenRecord, now: i64) -> Result<bool> {
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        new: &RefreshTokenRecord,
+        now: i64,
+    ) -> Result<bool> {
         let txn = self.conn.begin().await.map_err(oidc)?;
         let used = refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
@@ -161,7 +186,10 @@ impl gatehouse_oidc::Store for Database {
             txn.rollback().await.map_err(oidc)?;
             return Ok(false);
         }
-        refresh_token::Entity::insert(refresh_model(new)).exec(&txn).await.map_err(oidc)?;
+        refresh_token::Entity::insert(refresh_model(new))
+            .exec(&txn)
+            .await
+            .map_err(oidc)?;
         txn.commit().await.map_err(oidc)?;
         Ok(true)
     }
@@ -171,7 +199,11 @@ impl gatehouse_oidc::Store for Database {
             jti: Set(jti.to_owned()),
             expires_at: Set(expires_at),
         })
-        .on_conflict(OnConflict::column(revoked_access_token::Column::Jti).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(revoked_access_token::Column::Jti)
+                .do_nothing()
+                .to_owned(),
+        )
         .exec_without_returning(&self.conn)
         .await
         .map_err(oidc)?;
@@ -179,11 +211,18 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn access_token_revoked(&self, jti: &str) -> Result<bool> {
-        Ok(revoked_access_token::Entity::find_by_id(jti).one(&self.conn).await.map_err(oidc)?.is_some())
+        Ok(revoked_access_token::Entity::find_by_id(jti)
+            .one(&self.conn)
+            .await
+            .map_err(oidc)?
+            .is_some())
     }
 
     async fn user_claims(&self, user_id: &str) -> Result<Option<UserClaims>> {
-        let found = user::Entity::find_by_id(user_id).one(&self.conn).await.map_err(oidc)?;
+        let found = user::Entity::find_by_id(user_id)
+            .one(&self.conn)
+            .await
+            .map_err(oidc)?;
         Ok(found.map(|u| UserClaims {
             sub: u.id,
             email: u.email,
@@ -195,11 +234,18 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>> {
-        let rows = signing_key::Entity::find().all(&self.conn).await.map_err(oidc)?;
+        let rows = signing_key::Entity::find()
+            .all(&self.conn)
+            .await
+            .map_err(oidc)?;
         rows.into_iter()
             .map(|k| {
-                let alg = SigningAlg::parse(&k.alg)
-                    .ok_or_else(|| gatehouse_oidc::Error::Keys(format!("unknown algorithm {} for key {}", k.alg, k.kid)))?;
+                let alg = SigningAlg::parse(&k.alg).ok_or_else(|| {
+                    gatehouse_oidc::Error::Keys(format!(
+                        "unknown algorithm {} for key {}",
+                        k.alg, k.kid
+                    ))
+                })?;
                 Ok(StoredKey {
                     kid: k.kid,
                     alg,
@@ -260,10 +306,21 @@ mod tests {
     async fn refresh_token_rotates_exactly_once() {
         let (db, _dir) = test_db::fresh().await;
         db.insert_refresh_token(&record("old")).await.unwrap();
-        assert!(db.rotate_refresh_token("old", &record("new1"), 5).await.unwrap());
-        assert!(!db.rotate_refresh_token("old", &record("new2"), 6).await.unwrap());
+        assert!(
+            db.rotate_refresh_token("old", &record("new1"), 5)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.rotate_refresh_token("old", &record("new2"), 6)
+                .await
+                .unwrap()
+        );
         assert!(db.find_refresh_token("new2").await.unwrap().is_none());
-        assert_eq!(db.find_refresh_token("old").await.unwrap().unwrap().used_at, Some(5));
+        assert_eq!(
+            db.find_refresh_token("old").await.unwrap().unwrap().used_at,
+            Some(5)
+        );
     }
 
     #[tokio::test]

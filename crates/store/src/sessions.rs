@@ -34,21 +34,30 @@ impl Database {
     }
 
     /// The session, if it exists and has not expired at `now`.
-    pub async fn live_session(&self, id_hash: &str, now: i64) -> Result<Option<BrowserSession>, StoreError> {
+    pub async fn live_session(
+        &self,
+        id_hash: &str,
+        now: i64,
+    ) -> Result<Option<BrowserSession>, StoreError> {
         let found = session::Entity::find_by_id(id_hash).one(&self.conn).await?;
-        Ok(found.filter(|s| s.expires_at > now).map(|s| BrowserSession {
-            id_hash: s.id_hash,
-            user_id: s.user_id,
-            auth_time: s.auth_time,
-            amr: parse_json_list(&s.amr),
-            acr: s.acr,
-            created_at: s.created_at,
-            expires_at: s.expires_at,
-        }))
+        Ok(found
+            .filter(|s| s.expires_at > now)
+            .map(|s| BrowserSession {
+                id_hash: s.id_hash,
+                user_id: s.user_id,
+                auth_time: s.auth_time,
+                amr: parse_json_list(&s.amr),
+                acr: s.acr,
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+            }))
     }
 
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        session::Entity::delete_many().filter(session::Column::IdHash.eq(id_hash)).exec(&self.conn).await?;
+        session::Entity::delete_many()
+            .filter(session::Column::IdHash.eq(id_hash))
+            .exec(&self.conn)
+            .await?;
         Ok(())
     }
 }

@@ -1,6 +1,8 @@
 //! User accounts. E-mail addresses are stored normalised (trimmed, lower case) and unique.
 
-use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+};
 
 use crate::Database;
 use crate::entities::user;
@@ -41,7 +43,13 @@ pub fn normalize_email(email: &str) -> String {
 impl Database {
     /// Creates an account with a fresh random id (the stable `sub`). Fails with
     /// [`StoreError::DuplicateEmail`] when the address is taken.
-    pub async fn create_user(&self, email: &str, name: &str, password_hash: &str, now: i64) -> Result<User, StoreError> {
+    pub async fn create_user(
+        &self,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<User, StoreError> {
         let email = normalize_email(email);
         if self.user_by_email(&email).await?.is_some() {
             return Err(StoreError::DuplicateEmail);
@@ -56,11 +64,15 @@ impl Database {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        let inserted = user::Entity::insert(model).exec_with_returning(&self.conn).await;
+        let inserted = user::Entity::insert(model)
+            .exec_with_returning(&self.conn)
+            .await;
         match inserted {
             Ok(m) => Ok(m.into()),
             // The unique index catches a concurrent insert of the same address.
-            Err(e) if e.to_string().to_lowercase().contains("unique") => Err(StoreError::DuplicateEmail),
+            Err(e) if e.to_string().to_lowercase().contains("unique") => {
+                Err(StoreError::DuplicateEmail)
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -74,16 +86,27 @@ impl Database {
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
-        Ok(user::Entity::find_by_id(id).one(&self.conn).await?.map(User::from))
+        Ok(user::Entity::find_by_id(id)
+            .one(&self.conn)
+            .await?
+            .map(User::from))
     }
 
     /// Every account, by e-mail address.
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
-        let all = user::Entity::find().order_by_asc(user::Column::Email).all(&self.conn).await?;
+        let all = user::Entity::find()
+            .order_by_asc(user::Column::Email)
+            .all(&self.conn)
+            .await?;
         Ok(all.into_iter().map(User::from).collect())
     }
 
-    pub async fn set_password_hash(&self, id: &str, password_hash: &str, now: i64) -> Result<(), StoreError> {
+    pub async fn set_password_hash(
+        &self,
+        id: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         user::Entity::update(user::ActiveModel {
             id: Set(id.to_owned()),
             password_hash: Set(password_hash.to_owned()),
@@ -104,10 +127,23 @@ mod tests {
     #[tokio::test]
     async fn email_is_unique_whatever_its_case() {
         let (db, _dir) = test_db::fresh().await;
-        let user = db.create_user(" Ann@Example.com ", "Ann", "$hash", 1).await.unwrap();
+        let user = db
+            .create_user(" Ann@Example.com ", "Ann", "$hash", 1)
+            .await
+            .unwrap();
         assert_eq!(user.email, "ann@example.com");
-        assert!(matches!(db.create_user("ANN@example.com", "Other", "$h", 2).await, Err(StoreError::DuplicateEmail)));
-        assert_eq!(db.user_by_email("ann@EXAMPLE.com").await.unwrap().unwrap().id, user.id);
+        assert!(matches!(
+            db.create_user("ANN@example.com", "Other", "$h", 2).await,
+            Err(StoreError::DuplicateEmail)
+        ));
+        assert_eq!(
+            db.user_by_email("ann@EXAMPLE.com")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            user.id
+        );
         assert_eq!(db.users().await.unwrap().len(), 1);
     }
 }

@@ -18,7 +18,11 @@ impl Provider {
         let code = request.required("code")?;
         let redirect_uri = request.required("redirect_uri")?;
         let now = self.now();
-        let invalid = || TokenError::OAuth(OAuthError::invalid_grant("the authorization code is invalid, expired or used"));
+        let invalid = || {
+            TokenError::OAuth(OAuthError::invalid_grant(
+                "the authorization code is invalid, expired or used",
+            ))
+        };
 
         let code_hash = crate::token_hash(code);
         let Some(record) = self.store.find_code(&code_hash).await? else {
@@ -51,13 +55,24 @@ impl Provider {
         match (&record.code_challenge, request.param("code_verifier")) {
             (Some(challenge), Some(verifier)) if pkce::verifier_matches(verifier, challenge) => {}
             (None, None) => {}
-            _ => return Err(TokenError::OAuth(OAuthError::invalid_grant("PKCE verification failed"))),
+            _ => {
+                return Err(TokenError::OAuth(OAuthError::invalid_grant(
+                    "PKCE verification failed",
+                )));
+            }
         }
 
-        let Some(grant) = self.store.grant(&record.grant_id).await?.filter(|g| g.revoked_at.is_none()) else {
+        let Some(grant) = self
+            .store
+            .grant(&record.grant_id)
+            .await?
+            .filter(|g| g.revoked_at.is_none())
+        else {
             return Err(invalid());
         };
-        let refresh_token = if grant.scope.contains(scope::OFFLINE_ACCESS) && client.client().allows_grant(GrantType::RefreshToken) {
+        let refresh_token = if grant.scope.contains(scope::OFFLINE_ACCESS)
+            && client.client().allows_grant(GrantType::RefreshToken)
+        {
             let token = crate::random_token();
             self.store
                 .insert_refresh_token(&RefreshTokenRecord {
@@ -73,6 +88,7 @@ impl Provider {
         } else {
             None
         };
-        self.tokens_for_grant(client, &grant, record.nonce.as_deref(), refresh_token).await
+        self.tokens_for_grant(client, &grant, record.nonce.as_deref(), refresh_token)
+            .await
     }
 }

@@ -16,7 +16,12 @@ impl Provider {
             .client()
             .scopes
             .iter()
-            .filter(|s| !matches!(*s, scope::OPENID | scope::OFFLINE_ACCESS | scope::PROFILE | scope::EMAIL))
+            .filter(|s| {
+                !matches!(
+                    *s,
+                    scope::OPENID | scope::OFFLINE_ACCESS | scope::PROFILE | scope::EMAIL
+                )
+            })
             .map(str::to_owned)
             .collect();
         let scope = match request.param("scope") {

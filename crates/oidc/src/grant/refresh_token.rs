@@ -16,7 +16,11 @@ impl Provider {
     ) -> Result<TokenResponse, TokenError> {
         let presented = request.required("refresh_token")?;
         let now = self.now();
-        let invalid = || TokenError::OAuth(OAuthError::invalid_grant("the refresh token is invalid, expired or revoked"));
+        let invalid = || {
+            TokenError::OAuth(OAuthError::invalid_grant(
+                "the refresh token is invalid, expired or revoked",
+            ))
+        };
 
         let old_hash = crate::token_hash(presented);
         let Some(old) = self.store.find_refresh_token(&old_hash).await? else {
@@ -35,17 +39,30 @@ impl Provider {
         if old.expires_at <= now {
             return Err(invalid());
         }
-        let Some(mut grant) = self.store.grant(&old.grant_id).await?.filter(|g| g.revoked_at.is_none()) else {
+        let Some(mut grant) = self
+            .store
+            .grant(&old.grant_id)
+            .await?
+            .filter(|g| g.revoked_at.is_none())
+        else {
             return Err(invalid());
         };
-        if self.store.user_claims(&grant.user_id).await?.is_none_or(|u| u.disabled) {
+        if self
+            .store
+            .user_claims(&grant.user_id)
+            .await?
+            .is_none_or(|u| u.disabled)
+        {
             return Err(invalid());
         }
         // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
         if let Some(scope) = request.param("scope") {
             let narrower = Scopes::parse(scope);
             if !narrower.is_subset(&grant.scope) {
-                return Err(TokenError::OAuth(OAuthError::new(ErrorCode::InvalidScope, "scope exceeds the original grant")));
+                return Err(TokenError::OAuth(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "scope exceeds the original grant",
+                )));
             }
             grant.scope = narrower;
         }
@@ -59,12 +76,17 @@ impl Provider {
             expires_at: now + self.lifetimes.refresh_token,
             used_at: None,
         };
-        if !self.store.rotate_refresh_token(&old_hash, &new, now).await? {
+        if !self
+            .store
+            .rotate_refresh_token(&old_hash, &new, now)
+            .await?
+        {
             // Another request rotated it first: the same token was presented twice.
             self.store.revoke_grant(&old.grant_id, now).await?;
             return Err(invalid());
         }
         // OpenID Connect Core §12.2: the ID token from a refresh carries no nonce.
-        self.tokens_for_grant(client, &grant, None, Some(token)).await
+        self.tokens_for_grant(client, &grant, None, Some(token))
+            .await
     }
 }

@@ -1,0 +1,169 @@
+//! Building a running Gatehouse from a [`Config`]: database, keys, theme, state and router.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::Router;
+use gatehouse_login::password::Passwords;
+use gatehouse_login::theme::Theme;
+use gatehouse_oidc::client::{Client, ClientKind, ClientRegistry, GrantType};
+use gatehouse_oidc::keys::SigningAlg;
+use gatehouse_oidc::scope::Scopes;
+use gatehouse_oidc::{Clock, Provider};
+use gatehouse_server::{AppState, DemoAccount, Settings};
+use gatehouse_store::{Database, StoreError};
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::demo;
+
+pub const DEMO_EMAIL: &str = "demo@example.com";
+pub const DEMO_PASSWORD: &str = "correct-horse-demo";
+
+/// A built, not yet listening, Gatehouse.
+#[derive(Debug)]
+pub struct Gatehouse {
+    pub state: AppState,
+    pub provider: Arc<Provider>,
+    pub db: Database,
+    pub passwords: Passwords,
+    pub config: Config,
+}
+
+impl Gatehouse {
+    /// Connects to the configured database and builds everything.
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let db = Database::connect(&config.database_url)
+            .await
+            .context("connecting to the database")?;
+        Self::build_with_database(config, clock, db).await
+    }
+
+    /// Migrates `db`, loads keys (generating them on first start), the theme and the demo when on.
+    pub async fn build_with_database(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        db: Database,
+    ) -> anyhow::Result<Self> {
+        db.migrate().await.context("migrating the database")?;
+        let master_key = config.master_key()?;
+        let mut clients = config.clients.clone();
+        if config.file.demo {
+            clients.push(demo_client(&config.issuer)?);
+        }
+        let registry = ClientRegistry::new(clients)
+            .map_err(|id| anyhow::anyhow!("client_id {id:?} is used twice"))?;
+        let provider = Arc::new(
+            Provider::new(
+                config.issuer.clone(),
+                registry,
+                Arc::new(db.clone()),
+                config.lifetimes(),
+                clock.clone(),
+                master_key,
+            )
+            .await
+            .context("loading signing keys")?,
+        );
+        let passwords = Passwords::new(config.hash_params())?;
+        let theme = Theme::load(&config.file.theme_dir)?;
+        let demo = if config.file.demo {
+            ensure_user(
+                &db,
+                &passwords,
+                DEMO_EMAIL,
+                "Demo User",
+                DEMO_PASSWORD,
+                clock.now(),
+            )
+            .await?;
+            Some(DemoAccount {
+                email: DEMO_EMAIL.into(),
+                password: DEMO_PASSWORD.into(),
+            })
+        } else {
+            None
+        };
+        let settings = Settings {
+            secure_cookies: config.issuer.starts_with("https://"),
+            session_lifetime: config.file.tokens.session,
+            sign_in_lifetime: config.file.tokens.sign_in,
+            throttle: config.throttle(),
+            max_concurrent_hashes: config.file.password_hashing.max_concurrent,
+            demo,
+        };
+        let state = AppState::new(
+            provider.clone(),
+            db.clone(),
+            theme,
+            passwords.clone(),
+            settings,
+        );
+        Ok(Self {
+            state,
+            provider,
+            db,
+            passwords,
+            config,
+        })
+    }
+
+    pub fn router(&self) -> Router {
+        let extra = if self.config.file.demo {
+            demo::routes(&self.config.issuer)
+        } else {
+            Router::new()
+        };
+        gatehouse_server::router(self.state.clone(), extra)
+    }
+
+    /// Serves on `listener` until `shutdown` completes; in-flight requests finish first.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn ensure_user(
+    db: &Database,
+    passwords: &Passwords,
+    email: &str,
+    name: &str,
+    password: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    if db.user_by_email(email).await?.is_some() {
+        return Ok(());
+    }
+    let hash = passwords.hash(&SecretString::from(password))?;
+    match db.create_user(email, name, &hash, now).await {
+        Ok(_) | Err(StoreError::DuplicateEmail) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The built-in demo app: a public client with PKCE, only when `demo = true`.
+fn demo_client(issuer: &str) -> anyhow::Result<Client> {
+    Ok(Client {
+        id: demo::CLIENT_ID.into(),
+        name: "Gatehouse demo app".into(),
+        kind: ClientKind::Public,
+        redirect_uris: vec![url::Url::parse(&format!("{issuer}{}", demo::CALLBACK))?],
+        post_logout_redirect_uris: vec![url::Url::parse(&format!("{issuer}/"))?],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        scopes: Scopes::parse("openid profile email offline_access"),
+        id_token_signing_alg: SigningAlg::RS256,
+        consent: false,
+        require_pkce: true,
+    })
+}

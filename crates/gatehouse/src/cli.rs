@@ -1,0 +1,263 @@
+//! The command line: `gatehouse serve | migrate | check-config | user … | client … | keys rotate`.
+
+use std::io::{BufRead as _, IsTerminal as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use gatehouse_login::password::Passwords;
+use gatehouse_oidc::{ClientKind, SystemClock};
+use gatehouse_store::Database;
+use secrecy::SecretString;
+
+use crate::app::{DEMO_EMAIL, DEMO_PASSWORD, Gatehouse};
+use crate::config::{self, Config};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Gatehouse: an OpenID Connect provider"
+)]
+pub struct Cli {
+    /// The main configuration file.
+    #[arg(
+        long,
+        env = "GATEHOUSE_CONFIG_FILE",
+        default_value = "config/gatehouse.toml",
+        global = true
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (applies pending migrations first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load and validate the configuration and every client file, then exit.
+    CheckConfig,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Inspect clients and prepare their secrets.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input, or prompted for on a terminal.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientCommand {
+    /// List the configured clients.
+    List,
+    /// Read a client secret from standard input and print its argon2 hash for `client_secret_hash`.
+    HashSecret,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Generate new signing keys; the old ones stay published until their tokens expire.
+    Rotate,
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match execute(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(cli: Cli) -> anyhow::Result<()> {
+    let config = config::load(&cli.config)?;
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            database(&config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::CheckConfig => check_config(&cli.config, &config),
+        Command::User(UserCommand::Add { email, name }) => add_user(config, &email, &name).await,
+        Command::User(UserCommand::List) => list_users(config).await,
+        Command::Client(ClientCommand::List) => {
+            list_clients(&config);
+            Ok(())
+        }
+        Command::Client(ClientCommand::HashSecret) => {
+            let secret = read_secret("Client secret: ")?;
+            println!("{}", Passwords::new(config.hash_params())?.hash(&secret)?);
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate) => {
+            let gatehouse = Gatehouse::build(config, Arc::new(SystemClock)).await?;
+            let kids = gatehouse.provider.rotate_keys().await?;
+            println!("new signing keys: {}", kids.join(", "));
+            println!(
+                "running servers pick them up within a minute; retired keys stay in the JWKS until their tokens expire"
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn database(config: &Config) -> anyhow::Result<Database> {
+    let db = Database::connect(&config.database_url)
+        .await
+        .context("connecting to the database")?;
+    db.migrate().await.context("migrating the database")?;
+    Ok(db)
+}
+
+fn check_config(path: &Path, config: &Config) -> anyhow::Result<()> {
+    config.master_key()?;
+    gatehouse_login::theme::Theme::load(&config.file.theme_dir)?;
+    println!("{}: ok ({} clients)", path.display(), config.clients.len());
+    Ok(())
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.file.listen;
+    let issuer = config.issuer.clone();
+    let demo = config.file.demo;
+    let gatehouse = Gatehouse::build(config, Arc::new(SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let provider = gatehouse.provider.clone();
+    tokio::spawn(async move {
+        // Keys rotated by `gatehouse keys rotate` (or another node) are picked up within a minute.
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = provider.reload_keys().await {
+                tracing::warn!(error = %e, "reloading signing keys failed");
+            }
+        }
+    });
+    println!("Gatehouse is running at {issuer}/ (listening on {listen})");
+    if demo {
+        println!("Demo mode: open {issuer}/ and choose \"Try it: sign in to the demo app\"");
+        println!("Demo user: {DEMO_EMAIL}  password: {DEMO_PASSWORD}");
+    }
+    gatehouse.serve(listener, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+async fn add_user(config: Config, email: &str, name: &str) -> anyhow::Result<()> {
+    if !email.contains('@') || email.trim().len() < 3 {
+        anyhow::bail!("{email:?} is not an e-mail address");
+    }
+    let password = read_secret("Password: ")?;
+    if secrecy::ExposeSecret::expose_secret(&password)
+        .chars()
+        .count()
+        < 8
+    {
+        anyhow::bail!("the password must have at least 8 characters");
+    }
+    let passwords = Passwords::new(config.hash_params())?;
+    let db = database(&config).await?;
+    let hash = passwords.hash(&password)?;
+    let user = db
+        .create_user(email, name, &hash, gatehouse_oidc::Clock::now(&SystemClock))
+        .await?;
+    println!("added {} ({})", user.email, user.id);
+    Ok(())
+}
+
+async fn list_users(config: Config) -> anyhow::Result<()> {
+    let db = database(&config).await?;
+    println!("{:<36}  {:<32}  {:<24}  status", "id", "email", "name");
+    for user in db.users().await? {
+        let status = if user.disabled { "disabled" } else { "active" };
+        println!(
+            "{:<36}  {:<32}  {:<24}  {status}",
+            user.id, user.email, user.name
+        );
+    }
+    Ok(())
+}
+
+fn list_clients(config: &Config) {
+    println!(
+        "{:<24}  {:<28}  {:<12}  redirect_uris",
+        "client_id", "name", "type"
+    );
+    for client in &config.clients {
+        let kind = match client.kind {
+            ClientKind::Public => "public",
+            ClientKind::Confidential(_) => "confidential",
+        };
+        let uris: Vec<&str> = client.redirect_uris.iter().map(url::Url::as_str).collect();
+        println!(
+            "{:<24}  {:<28}  {kind:<12}  {}",
+            client.id,
+            client.name,
+            uris.join(" ")
+        );
+    }
+}
+
+/// From standard input when it is not a terminal (one line), else prompted twice without echo.
+fn read_secret(prompt: &str) -> anyhow::Result<SecretString> {
+    if !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let secret = line.trim_end_matches(['\r', '\n']).to_owned();
+        anyhow::ensure!(!secret.is_empty(), "nothing was given on standard input");
+        return Ok(secret.into());
+    }
+    let first = rpassword::prompt_password(prompt)?;
+    let again = rpassword::prompt_password("Again: ")?;
+    anyhow::ensure!(first == again, "the two entries differ");
+    Ok(first.into())
+}

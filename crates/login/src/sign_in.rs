@@ -1,0 +1,30 @@
+//! Where a pending sign-in stands. Stored as JSON with the pending authorization request; each page
+//! handler accepts only the step it serves.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum SignInStep {
+    /// Waiting for e-mail and password.
+    Credentials,
+    /// Signed in; waiting for the person to allow the application access.
+    Consent {
+        user_id: String,
+        authenticated_now: bool,
+    },
+}
+
+impl SignInStep {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| r#"{"step":"credentials"}"#.to_owned())
+    }
+
+    /// An unreadable state (e.g. from a newer version) starts the sign-in over.
+    pub fn from_json(text: &str) -> Self {
+        serde_json::from_str(text).unwrap_or(Self::Credentials)
+    }
+}
+
+/// `acr` of a sign-in with a password alone.
+pub const ACR_PASSWORD: &str = "urn:gatehouse:acr:password";

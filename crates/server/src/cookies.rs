@@ -1,0 +1,33 @@
+//! The two cookies: a random browser id (binds pending sign-ins and CSRF tokens to one browser) and the
+//! session id. Both HttpOnly and SameSite=Lax; Secure when the issuer is https. Only hashes are stored.
+
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+
+pub const BROWSER: &str = "gatehouse_browser";
+pub const SESSION: &str = "gatehouse_session";
+
+pub fn build(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .path("/")
+        .build()
+}
+
+/// The browser id, creating one (and the cookie) when the browser has none.
+pub fn browser_id(jar: CookieJar, secure: bool) -> (CookieJar, String) {
+    if let Some(existing) = jar
+        .get(BROWSER)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() >= 32)
+    {
+        return (jar, existing);
+    }
+    let id = gatehouse_login::csrf::random_id();
+    (jar.add(build(BROWSER, id.clone(), secure)), id)
+}
+
+pub fn clear_session(jar: CookieJar) -> CookieJar {
+    jar.remove(Cookie::build(SESSION).path("/"))
+}

@@ -1,0 +1,56 @@
+//! `GET|POST /authorize` (OpenID Connect Core §3.1.2.1: both methods must be supported).
+
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Form, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use gatehouse_oidc::authorize::AuthorizeRejection;
+
+use super::{flow, see_other};
+use crate::error::PageError;
+use crate::state::AppState;
+
+pub async fn get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let pairs = query.map(|Query(q)| q).unwrap_or_default();
+    authorize(&state, jar, pairs)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let pairs = form.map(|Form(f)| f).unwrap_or_default();
+    authorize(&state, jar, pairs)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn authorize(
+    state: &AppState,
+    jar: CookieJar,
+    pairs: Vec<(String, String)>,
+) -> Result<Response, PageError> {
+    let request = match state.0.provider.validate_authorization(&pairs) {
+        Ok(request) => request,
+        Err(AuthorizeRejection::ShowError { description }) => {
+            return Err(PageError::BadRequest {
+                title: "This sign-in link does not work",
+                message: description,
+            });
+        }
+        Err(AuthorizeRejection::Redirect(url)) => return Ok(see_other(&url).into_response()),
+    };
+    let signed_in = flow::signed_in(state, &jar).await?;
+    let consent = match &signed_in {
+        Some(s) => flow::consent_state(state, &s.user_id, &request.client_id, false).await?,
+        None => Default::default(),
+    };
+    flow::advance(state, jar, request, signed_in, consent, None).await
+}

@@ -1,0 +1,145 @@
+//! `GET|POST /consent`: the person allows or refuses the application's access.
+
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum_extra::extract::CookieJar;
+use gatehouse_login::sign_in::SignInStep;
+use gatehouse_oidc::ErrorCode;
+use gatehouse_oidc::authorize::SignedIn;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::login::FlowQuery;
+use super::{flow, see_other};
+use crate::error::{PageError, render_page};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    #[serde(default)]
+    flow: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+}
+
+fn describe(scope: &str) -> Option<&'static str> {
+    match scope {
+        "openid" => Some("Know who you are"),
+        "profile" => Some("See your name"),
+        "email" => Some("See your e-mail address"),
+        "offline_access" => Some("Stay connected when you are not using it"),
+        _ => None,
+    }
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<FlowQuery>,
+) -> Response {
+    show(&state, jar, &query.flow)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn show(state: &AppState, jar: CookieJar, flow_id: &str) -> Result<Response, PageError> {
+    let (pending, browser_id) = flow::load(state, &jar, flow_id).await?;
+    if !matches!(pending.step, SignInStep::Consent { .. }) {
+        return Ok(see_other(&format!("/login?flow={flow_id}")));
+    }
+    let client_name = state
+        .0
+        .provider
+        .clients
+        .get(&pending.request.client_id)
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let scopes: Vec<&str> = pending.request.scope.iter().filter_map(describe).collect();
+    let context = json!({
+        "flow": pending.id,
+        "csrf": state.0.csrf.token(&browser_id, &flow::csrf_purpose(&pending.id)),
+        "client_name": client_name,
+        "scopes": scopes,
+    });
+    Ok(render_page(state, "consent.html", context, StatusCode::OK))
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<ConsentForm>,
+) -> Response {
+    submit(&state, jar, form)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn submit(
+    state: &AppState,
+    jar: CookieJar,
+    form: ConsentForm,
+) -> Result<Response, PageError> {
+    let (pending, browser_id) = flow::load(state, &jar, &form.flow).await?;
+    if !state
+        .0
+        .csrf
+        .verify(&browser_id, &flow::csrf_purpose(&pending.id), &form.csrf)
+    {
+        return Err(PageError::Forbidden);
+    }
+    let SignInStep::Consent {
+        user_id,
+        authenticated_now,
+    } = &pending.step
+    else {
+        return Ok(see_other(&format!("/login?flow={}", pending.id)));
+    };
+    // The session must still be the one that reached this step.
+    let Some(session) = flow::signed_in(state, &jar)
+        .await?
+        .filter(|s| s.user_id == *user_id)
+    else {
+        return Err(PageError::expired());
+    };
+    let signed_in = SignedIn {
+        authenticated_now: *authenticated_now,
+        ..session
+    };
+    if form.decision != "allow" {
+        let redirect = state.0.provider.error_redirect(
+            &pending.request,
+            ErrorCode::AccessDenied,
+            "the user did not allow access",
+        );
+        state
+            .0
+            .db
+            .delete_pending_sign_in(&gatehouse_oidc::token_hash(&pending.id))
+            .await?;
+        return Ok(see_other(&redirect));
+    }
+    let now = state.0.provider.now();
+    state
+        .0
+        .db
+        .save_consent(
+            user_id,
+            &pending.request.client_id,
+            &pending.request.scope.to_string(),
+            now,
+        )
+        .await?;
+    let consent = flow::consent_state(state, user_id, &pending.request.client_id, true).await?;
+    flow::advance(
+        state,
+        jar,
+        pending.request,
+        Some(signed_in),
+        consent,
+        Some(pending.id),
+    )
+    .await
+}

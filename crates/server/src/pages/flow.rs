@@ -1,0 +1,179 @@
+//! Moving a pending sign-in forward: after every step, ask the protocol what comes next and go there.
+
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use gatehouse_login::sign_in::SignInStep;
+use gatehouse_oidc::authorize::{AuthorizationRequest, ConsentState, NextStep, SignedIn};
+use gatehouse_oidc::scope::Scopes;
+use gatehouse_store::flows::PendingSignIn;
+
+use super::see_other;
+use crate::cookies;
+use crate::error::PageError;
+use crate::state::AppState;
+
+/// A pending sign-in loaded for this browser.
+pub struct Pending {
+    pub id: String,
+    pub request: AuthorizationRequest,
+    pub step: SignInStep,
+}
+
+/// The signed-in person behind the session cookie, if the session is live and the account active.
+pub async fn signed_in(state: &AppState, jar: &CookieJar) -> Result<Option<SignedIn>, PageError> {
+    let Some(cookie) = jar.get(cookies::SESSION) else {
+        return Ok(None);
+    };
+    let hash = gatehouse_oidc::token_hash(cookie.value());
+    let now = state.0.provider.now();
+    let Some(session) = state.0.db.live_session(&hash, now).await? else {
+        return Ok(None);
+    };
+    let active = state
+        .0
+        .db
+        .user(&session.user_id)
+        .await?
+        .is_some_and(|u| !u.disabled);
+    Ok(active.then(|| SignedIn {
+        user_id: session.user_id,
+        auth_time: session.auth_time,
+        amr: session.amr,
+        acr: session.acr,
+        session_hash: hash,
+        authenticated_now: false,
+    }))
+}
+
+pub async fn consent_state(
+    state: &AppState,
+    user_id: &str,
+    client_id: &str,
+    given_now: bool,
+) -> Result<ConsentState, PageError> {
+    let on_record = state
+        .0
+        .db
+        .consent(user_id, client_id)
+        .await?
+        .map(|s| Scopes::parse(&s));
+    Ok(ConsentState {
+        on_record,
+        given_now,
+    })
+}
+
+/// Loads the pending sign-in `id` if it exists, has not expired and belongs to this browser.
+pub async fn load(
+    state: &AppState,
+    jar: &CookieJar,
+    id: &str,
+) -> Result<(Pending, String), PageError> {
+    let browser_id = jar
+        .get(cookies::BROWSER)
+        .map(|c| c.value().to_owned())
+        .ok_or_else(PageError::expired)?;
+    let now = state.0.provider.now();
+    let row = state
+        .0
+        .db
+        .pending_sign_in(&gatehouse_oidc::token_hash(id), now)
+        .await?
+        .ok_or_else(PageError::expired)?;
+    if row.browser_hash != gatehouse_oidc::token_hash(&browser_id) {
+        return Err(PageError::expired());
+    }
+    let request = serde_json::from_str(&row.request).map_err(|_| PageError::expired())?;
+    Ok((
+        Pending {
+            id: id.to_owned(),
+            request,
+            step: SignInStep::from_json(&row.state),
+        },
+        browser_id,
+    ))
+}
+
+pub fn csrf_purpose(flow_id: &str) -> String {
+    format!("sign-in:{flow_id}")
+}
+
+/// Asks the protocol for the next step and sends the browser there: to the client with a code or an
+/// error, or to the sign-in or consent page of this pending sign-in (created if needed).
+pub async fn advance(
+    state: &AppState,
+    jar: CookieJar,
+    request: AuthorizationRequest,
+    signed_in: Option<SignedIn>,
+    consent: ConsentState,
+    existing: Option<String>,
+) -> Result<Response, PageError> {
+    let provider = &state.0.provider;
+    let next = match provider.next_step(&request, signed_in.as_ref(), &consent) {
+        Ok(next) => next,
+        Err(error_redirect) => {
+            finish(state, existing.as_deref()).await?;
+            return Ok((jar, see_other(&error_redirect)).into_response());
+        }
+    };
+    let step = match (next, &signed_in) {
+        (NextStep::IssueCode, Some(signed_in)) => {
+            let redirect = provider.issue_code(&request, signed_in).await?;
+            finish(state, existing.as_deref()).await?;
+            tracing::info!(target: "gatehouse::security", client_id = %request.client_id, "authorization code issued");
+            return Ok((jar, see_other(&redirect)).into_response());
+        }
+        (NextStep::Consent, Some(signed_in)) => SignInStep::Consent {
+            user_id: signed_in.user_id.clone(),
+            authenticated_now: signed_in.authenticated_now,
+        },
+        _ => SignInStep::Credentials,
+    };
+    let page = if matches!(step, SignInStep::Consent { .. }) {
+        "/consent"
+    } else {
+        "/login"
+    };
+    let (jar, id) = match existing {
+        Some(id) => {
+            state
+                .0
+                .db
+                .update_pending_sign_in(&gatehouse_oidc::token_hash(&id), &step.to_json())
+                .await?;
+            (jar, id)
+        }
+        None => {
+            let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
+            let id = gatehouse_login::csrf::random_id();
+            let now = provider.now();
+            let request_json =
+                serde_json::to_string(&request).map_err(|e| PageError::Internal(e.to_string()))?;
+            state
+                .0
+                .db
+                .insert_pending_sign_in(&PendingSignIn {
+                    id_hash: gatehouse_oidc::token_hash(&id),
+                    browser_hash: gatehouse_oidc::token_hash(&browser_id),
+                    request: request_json,
+                    state: step.to_json(),
+                    created_at: now,
+                    expires_at: now + state.0.settings.sign_in_lifetime,
+                })
+                .await?;
+            (jar, id)
+        }
+    };
+    Ok((jar, see_other(&format!("{page}?flow={id}"))).into_response())
+}
+
+async fn finish(state: &AppState, existing: Option<&str>) -> Result<(), PageError> {
+    if let Some(id) = existing {
+        state
+            .0
+            .db
+            .delete_pending_sign_in(&gatehouse_oidc::token_hash(id))
+            .await?;
+    }
+    Ok(())
+}

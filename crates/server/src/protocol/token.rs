@@ -1,0 +1,49 @@
+//! `POST /token`.
+
+use axum::Json;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use gatehouse_oidc::OAuthError;
+use gatehouse_oidc::token::{TokenError, TokenRequest};
+
+use super::{
+    client_auth_error, form_rejection, no_store, oauth_error, presented_credentials, single_valued,
+};
+use crate::state::AppState;
+
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let Ok(Form(pairs)) = form else {
+        return form_rejection();
+    };
+    let params = match single_valued(pairs) {
+        Ok(params) => params,
+        Err(e) => return oauth_error(&e),
+    };
+    let credentials = match presented_credentials(&headers, &params) {
+        Ok(c) => c,
+        Err(e) => return client_auth_error(&e),
+    };
+    match state
+        .0
+        .provider
+        .token(&TokenRequest {
+            params,
+            credentials,
+        })
+        .await
+    {
+        Ok(response) => (no_store(), Json(response)).into_response(),
+        Err(TokenError::Client(e)) => client_auth_error(&e),
+        Err(TokenError::OAuth(e)) => oauth_error(&e),
+        Err(TokenError::Server(e)) => {
+            tracing::error!(error = %e, "token request failed");
+            oauth_error(&OAuthError::server_error())
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The route table.
+
+use axum::Router;
+use axum::routing::{get, post};
+use gatehouse_oidc::discovery::paths;
+
+use crate::headers;
+use crate::pages::{authorize, consent, end_session, home, login};
+use crate::protocol::{discovery, introspect, revoke, token, userinfo};
+use crate::state::AppState;
+
+/// Every Gatehouse route, with `extra` (e.g. the demo app) merged in, under the security headers.
+pub fn router(state: AppState, extra: Router<AppState>) -> Router {
+    let mut router = Router::new()
+        .route("/", get(home::home))
+        .route("/static/{name}", get(home::asset))
+        .route(paths::DISCOVERY, get(discovery::configuration))
+        .route(paths::JWKS, get(discovery::jwks))
+        .route(paths::AUTHORIZE, get(authorize::get).post(authorize::post))
+        .route(paths::TOKEN, post(token::token))
+        .route(paths::USERINFO, get(userinfo::get).post(userinfo::post))
+        .route(paths::REVOKE, post(revoke::revoke))
+        .route(paths::INTROSPECT, post(introspect::introspect))
+        .route(
+            paths::END_SESSION,
+            get(end_session::get).post(end_session::post),
+        )
+        .route("/end_session/confirm", post(end_session::confirm))
+        .route("/login", get(login::get).post(login::post))
+        .route("/consent", get(consent::get).post(consent::post))
+        .merge(extra);
+    for layer in headers::layers() {
+        router = router.layer(layer);
+    }
+    router.with_state(state)
+}

@@ -1,0 +1,78 @@
+//! Shared application state, built once by the binary.
+
+use std::sync::Arc;
+
+use gatehouse_login::csrf::CsrfKey;
+use gatehouse_login::password::Passwords;
+use gatehouse_login::theme::Theme;
+use gatehouse_login::throttle::ThrottlePolicy;
+use gatehouse_oidc::Provider;
+use gatehouse_store::Database;
+use tokio::sync::Semaphore;
+
+/// The demo account shown on the home page when the demo is on.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Cookies get `Secure` when the issuer is https.
+    pub secure_cookies: bool,
+    /// How long a browser session lasts, in seconds.
+    pub session_lifetime: i64,
+    /// How long a person has to finish signing in, in seconds.
+    pub sign_in_lifetime: i64,
+    pub throttle: ThrottlePolicy,
+    /// At most this many password hashes run at once; more wait briefly, then get 503.
+    pub max_concurrent_hashes: usize,
+    pub demo: Option<DemoAccount>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState(pub(crate) Arc<Inner>);
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub provider: Arc<Provider>,
+    pub db: Database,
+    pub theme: Theme,
+    pub passwords: Passwords,
+    pub hashing: Semaphore,
+    pub csrf: CsrfKey,
+    pub settings: Settings,
+    pub discovery_json: String,
+}
+
+impl AppState {
+    pub fn new(
+        provider: Arc<Provider>,
+        db: Database,
+        theme: Theme,
+        passwords: Passwords,
+        settings: Settings,
+    ) -> Self {
+        let csrf = CsrfKey::new(provider.master_key.derive("gatehouse csrf v1"));
+        let discovery_json = provider.discovery_document(&["en"]).to_string();
+        Self(Arc::new(Inner {
+            hashing: Semaphore::new(settings.max_concurrent_hashes.max(1)),
+            provider,
+            db,
+            theme,
+            passwords,
+            csrf,
+            settings,
+            discovery_json,
+        }))
+    }
+
+    pub fn provider(&self) -> &Arc<Provider> {
+        &self.0.provider
+    }
+
+    pub fn theme(&self) -> &Theme {
+        &self.0.theme
+    }
+}
