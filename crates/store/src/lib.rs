@@ -111,21 +111,37 @@ fn parse_json_list(text: &str) -> Vec<String> {
 pub(crate) mod test_db {
     use super::Database;
 
+    /// Keeps a test database alive; dropping it removes the SQLite file or the PostgreSQL schema.
+    pub struct Guard {
+        _dir: Option<tempfile::TempDir>,
+        schema: Option<(String, String)>,
+    }
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            if let Some((url, schema)) = self.schema.take() {
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    runtime.block_on(async { Database::drop_schema(&url, &schema).await.ok() });
+                })
+                .join();
+            }
+        }
+    }
+
     /// A fresh database: PostgreSQL in its own schema when `DATABASE_URL` is set, else a temporary
     /// SQLite file.
-    pub async fn fresh() -> (Database, Option<tempfile::TempDir>) {
+    pub async fn fresh() -> (Database, Guard) {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-            let db = Database::connect_with_schema(&url, Some(&schema))
-                .await
-                .unwrap();
+            let db = Database::connect_with_schema(&url, Some(&schema)).await.unwrap();
             db.migrate().await.unwrap();
-            return (db, None);
+            return (db, Guard { _dir: None, schema: Some((url, schema)) });
         }
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
         let db = Database::connect(&url).await.unwrap();
         db.migrate().await.unwrap();
-        (db, Some(dir))
+        (db, Guard { _dir: Some(dir), schema: None })
     }
 }

@@ -1,1 +1,16 @@
+//! End-to-end tests: each starts a real Gatehouse on 127.0.0.1 with a fresh database (SQLite, or a
+//! PostgreSQL schema of its own when DATABASE_URL is set) and drives it as a relying party and a
+//! browser would.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail the test by panicking"
+)]
+mod authorize_errors;
+mod code_flow;
+mod harness;
+mod logout;
+mod sign_in;
+mod token_errors;
+mod userinfo_errors;

@@ -35,7 +35,7 @@ pub async fn signed_in(state: &AppState, jar: &CookieJar) -> Result<Option<Signe
         .user(&session.user_id)
         .await?
         .is_some_and(|u| !u.disabled);
-    Ok(active.then(|| SignedIn {
+    Ok(active.then_some(SignedIn {
         user_id: session.user_id,
         auth_time: session.auth_time,
         amr: session.amr,

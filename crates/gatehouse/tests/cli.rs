@@ -1,0 +1,170 @@
+//! The operator's command line, run as a real process against a temporary configuration.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail the test by panicking"
+)]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Setup {
+    dir: tempfile::TempDir,
+    master_key: String,
+}
+
+impl Setup {
+    fn new(client: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let clients = dir.path().join("clients");
+        std::fs::create_dir(&clients).unwrap();
+        std::fs::write(clients.join("app.toml"), client).unwrap();
+        let config = format!(
+            "data_dir = {:?}\nclients_dir = {:?}\ntheme_dir = {:?}\n",
+            dir.path().join("data").display().to_string(),
+            clients.display().to_string(),
+            root.join("themes/default").display().to_string(),
+        );
+        std::fs::write(dir.path().join("gatehouse.toml"), config).unwrap();
+        Self {
+            dir,
+            master_key: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into(),
+        }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("gatehouse.toml")
+    }
+
+    fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .arg("--config")
+            .arg(self.config())
+            .args(args)
+            .env("GATEHOUSE_MASTER_KEY", &self.master_key)
+            .env_remove("DATABASE_URL")
+            .env_remove("GATEHOUSE_DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const CLIENT: &str = r#"
+client_id = "app"
+name = "App"
+type = "public"
+redirect_uris = ["https://app.example/cb"]
+"#;
+
+#[test]
+fn check_config_accepts_a_good_configuration() {
+    let setup = Setup::new(CLIENT);
+    let out = setup.run(&["check-config"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("ok (1 clients)"));
+}
+
+#[test]
+fn check_config_names_file_field_and_problem() {
+    let setup = Setup::new(&CLIENT.replace("https://app.example/cb", "http://app.example/cb"));
+    let out = setup.run(&["check-config"], "");
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("app.toml: redirect_uris[0]") && err.contains("only https is allowed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_master_key_outside_demo_stops_start_up() {
+    let mut setup = Setup::new(CLIENT);
+    setup.master_key = String::new();
+    let out = setup.run(&["check-config"], "");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("master_key"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn user_add_reads_the_password_from_stdin_and_user_list_shows_it() {
+    let setup = Setup::new(CLIENT);
+    let out = setup.run(
+        &["user", "add", "--email", "Ann@Example.com", "--name", "Ann"],
+        "a long password\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again = setup.run(
+        &["user", "add", "--email", "ann@example.com", "--name", "Ann"],
+        "another password\n",
+    );
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("already exists"));
+    let short = setup.run(
+        &["user", "add", "--email", "bo@example.com", "--name", "Bo"],
+        "short\n",
+    );
+    assert!(!short.status.success());
+
+    let list = text(&setup.run(&["user", "list"], "").stdout);
+    assert!(
+        list.contains("ann@example.com") && list.contains("active"),
+        "{list}"
+    );
+    assert!(!list.contains("bo@example.com"));
+    assert!(!list.contains("a long password"));
+}
+
+#[test]
+fn client_list_and_hash_secret() {
+    let setup = Setup::new(CLIENT);
+    let list = text(&setup.run(&["client", "list"], "").stdout);
+    assert!(
+        list.contains("app") && list.contains("public") && list.contains("https://app.example/cb"),
+        "{list}"
+    );
+    let hash = text(
+        &setup
+            .run(&["client", "hash-secret"], "s3cret-of-a-client\n")
+            .stdout,
+    );
+    assert!(hash.trim().starts_with("$argon2id$"), "{hash}");
+}
+
+#[test]
+fn keys_rotate_makes_new_keys_and_migrate_is_idempotent() {
+    let setup = Setup::new(CLIENT);
+    assert!(setup.run(&["migrate"], "").status.success());
+    assert!(setup.run(&["migrate"], "").status.success());
+    let first = setup.run(&["keys", "rotate"], "");
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let second = text(&setup.run(&["keys", "rotate"], "").stdout);
+    assert_ne!(text(&first.stdout), second);
+    assert_eq!(
+        second.matches("rs256-").count()
+            + second.matches("es256-").count()
+            + second.matches("eddsa-").count(),
+        3,
+        "{second}"
+    );
+}

@@ -1,0 +1,403 @@
+//! A real Gatehouse on 127.0.0.1 with a fresh database, and a relying party built with `openidconnect`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use gatehouse::app::Gatehouse;
+use gatehouse_login::password::{HashParams, Passwords};
+use gatehouse_oidc::clock::OffsetClock;
+use gatehouse_store::Database;
+use openidconnect::core::{CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet,
+    IntrospectionUrl, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RevocationUrl, Scope,
+};
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "a long and fine password";
+pub const SECRET: &str = "web-client-secret-of-some-length";
+pub const OTHER_SECRET: &str = "other-client-secret-of-some-length";
+
+pub type Rp = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointSet,
+    EndpointSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+pub struct TestServer {
+    pub issuer: String,
+    pub clock: Arc<OffsetClock>,
+    pub db: Database,
+    pub passwords: Passwords,
+    shutdown: Option<oneshot::Sender<()>>,
+    schema: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A cheap argon2 hash of a client secret (the parameters travel inside the hash).
+fn secret_hash(secret: &str) -> String {
+    let passwords = Passwords::new(HashParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    })
+    .unwrap();
+    passwords.hash(&secret.into()).unwrap()
+}
+
+fn client_files() -> &'static [(String, String)] {
+    static FILES: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        vec![
+            (
+                "web.toml".into(),
+                format!(
+                    r#"client_id = "web"
+name = "Web Shop"
+type = "confidential"
+client_secret_hash = "{}"
+redirect_uris = ["http://localhost/web/callback", "https://web.example/cb?tenant=7"]
+post_logout_redirect_uris = ["http://localhost/web/bye"]
+grant_types = ["authorization_code", "refresh_token", "client_credentials"]
+scopes = ["openid", "profile", "email", "offline_access", "api.read"]
+"#,
+                    secret_hash(SECRET)
+                ),
+            ),
+            (
+                "other.toml".into(),
+                format!(
+                    r#"client_id = "other"
+name = "Other App"
+type = "confidential"
+client_secret_hash = "{}"
+redirect_uris = ["http://localhost/web/callback"]
+grant_types = ["authorization_code", "refresh_token", "client_credentials"]
+scopes = ["openid", "email", "offline_access", "api.read"]
+id_token_signed_response_alg = "EdDSA"
+"#,
+                    secret_hash(OTHER_SECRET)
+                ),
+            ),
+            (
+                "spa.toml".into(),
+                r#"client_id = "spa"
+name = "Single Page"
+type = "public"
+redirect_uris = ["http://localhost/spa/callback"]
+post_logout_redirect_uris = ["http://localhost/spa/bye"]
+scopes = ["openid", "profile", "email", "offline_access"]
+id_token_signed_response_alg = "ES256"
+"#
+                .into(),
+            ),
+            (
+                "consenting.toml".into(),
+                r#"client_id = "consenting"
+name = "Consent Needed"
+type = "public"
+redirect_uris = ["http://localhost/consenting/callback"]
+scopes = ["openid", "profile", "email"]
+consent = true
+"#
+                .into(),
+            ),
+        ]
+    })
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with("").await
+    }
+
+    /// Starts a server; `extra` is appended to its gatehouse.toml.
+    pub async fn start_with(extra: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let clients = dir.path().join("clients");
+        std::fs::create_dir(&clients).unwrap();
+        for (name, text) in client_files() {
+            std::fs::write(clients.join(name), text).unwrap();
+        }
+        let config_path = dir.path().join("gatehouse.toml");
+        let config = format!(
+            "issuer = {issuer:?}\ndata_dir = {:?}\nclients_dir = {:?}\ntheme_dir = {:?}\nmaster_key = {:?}\n{extra}\n",
+            dir.path().join("data").display().to_string(),
+            clients.display().to_string(),
+            repo().join("themes/default").display().to_string(),
+            gatehouse_oidc::MasterKey::generate().to_base64(),
+        );
+        std::fs::write(&config_path, config).unwrap();
+        let config = gatehouse::config::load(&config_path).unwrap();
+
+        let (db, schema) = match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.is_empty() => {
+                let schema = format!("e2e_{}", uuid_like());
+                (
+                    Database::connect_with_schema(&url, Some(&schema))
+                        .await
+                        .unwrap(),
+                    Some((url, schema)),
+                )
+            }
+            _ => (Database::connect(&config.database_url).await.unwrap(), None),
+        };
+        let clock = Arc::new(OffsetClock::default());
+        let gatehouse = Gatehouse::build_with_database(config, clock.clone(), db.clone())
+            .await
+            .unwrap();
+        let passwords = gatehouse.passwords.clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(gatehouse.serve(listener, async {
+            let _ = rx.await;
+        }));
+        Self {
+            issuer,
+            clock,
+            db,
+            passwords,
+            shutdown: Some(tx),
+            schema,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// Adds a user with [`PASSWORD`]; returns its id (the `sub`).
+    pub async fn add_user(&self, email: &str) -> String {
+        let hash = self.passwords.hash(&PASSWORD.into()).unwrap();
+        self.db
+            .create_user(email, "Test Person", &hash, 1)
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// A relying party for `client_id` (secret for the confidential test clients), from discovery.
+    pub async fn rp(&self, client_id: &str, redirect: &str) -> Rp {
+        let http = http();
+        let metadata = CoreProviderMetadata::discover_async(
+            IssuerUrl::new(self.issuer.clone()).unwrap(),
+            &http,
+        )
+        .await
+        .unwrap();
+        let secret = match client_id {
+            "web" => Some(ClientSecret::new(SECRET.into())),
+            "other" => Some(ClientSecret::new(OTHER_SECRET.into())),
+            _ => None,
+        };
+        CoreClient::from_provider_metadata(metadata, ClientId::new(client_id.into()), secret)
+            .set_redirect_uri(RedirectUrl::new(redirect.into()).unwrap())
+            .set_revocation_url(RevocationUrl::new(self.url("/revoke")).unwrap())
+            .set_introspection_url(IntrospectionUrl::new(self.url("/introspect")).unwrap())
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some((url, schema)) = self.schema.take() {
+            // Drop the test's PostgreSQL schema on a thread of its own (Drop cannot await).
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async { Database::drop_schema(&url, &schema).await.ok() });
+            })
+            .join();
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    gatehouse_oidc::random_token()
+        .to_lowercase()
+        .replace(['-', '_'], "")[..16]
+        .to_owned()
+}
+
+/// An HTTP client for back-channel calls: never follows redirects (as openidconnect requires).
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A browser: keeps cookies, does not follow redirects so each hop can be checked.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// What the relying party remembers between the redirect and the callback.
+pub struct AuthStart {
+    pub url: url::Url,
+    pub state: CsrfToken,
+    pub nonce: Nonce,
+    pub verifier: PkceCodeVerifier,
+}
+
+/// The authorization URL with PKCE (S256) and nonce, as the library builds it.
+pub fn authorization_url(rp: &Rp, scopes: &[&str]) -> AuthStart {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = rp.authorize_url(
+        openidconnect::core::CoreAuthenticationFlow::AuthorizationCode,
+        CsrfToken::new_random,
+        Nonce::new_random,
+    );
+    for scope in scopes {
+        request = request.add_scope(Scope::new((*scope).into()));
+    }
+    let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
+    AuthStart {
+        url,
+        state,
+        nonce,
+        verifier,
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .expect("a Location header")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The value of `<input name="{name}" value="...">` on a page.
+pub fn form_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in page:\n{html}"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+/// Query parameters of a redirect.
+pub fn query(location: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+/// The sign-in page reached from an authorization URL: returns (flow, csrf).
+pub async fn open_login(browser: &reqwest::Client, auth_url: &str) -> (String, String) {
+    let response = browser.get(auth_url).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        303,
+        "authorize should send the browser to the sign-in page"
+    );
+    let login = location(&response);
+    assert!(login.contains("/login?flow="), "{login}");
+    let base = url::Url::parse(auth_url).unwrap();
+    let page = browser
+        .get(base.join(&login).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (form_value(&page, "flow"), form_value(&page, "csrf"))
+}
+
+/// Posts the login form; returns the response (not followed).
+pub async fn post_login(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    flow: &str,
+    csrf: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    browser
+        .post(server.url("/login"))
+        .form(&[
+            ("flow", flow),
+            ("csrf", csrf),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs in through the hosted page and returns the redirect to the client (with the code).
+pub async fn sign_in(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    auth_url: &str,
+    email: &str,
+) -> String {
+    let (flow, csrf) = open_login(browser, auth_url).await;
+    let response = post_login(server, browser, &flow, &csrf, email, PASSWORD).await;
+    assert_eq!(
+        response.status(),
+        303,
+        "a good sign-in answers 303 See Other"
+    );
+    location(&response)
+}
+
+/// Signs `email` in for `rp` and returns the code with what is needed to redeem it.
+pub async fn code_for(
+    server: &TestServer,
+    rp: &Rp,
+    browser: &reqwest::Client,
+    email: &str,
+    scopes: &[&str],
+) -> (String, AuthStart) {
+    let start = authorization_url(rp, scopes);
+    let location = sign_in(server, browser, start.url.as_str(), email).await;
+    let params = query(&location);
+    let code = params
+        .get("code")
+        .unwrap_or_else(|| panic!("no code in {location}"))
+        .clone();
+    (code, start)
+}
+
+/// POSTs a form to the token endpoint with HTTP Basic client authentication.
+pub async fn token_request(
+    server: &TestServer,
+    client: (&str, &str),
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    http()
+        .post(server.url("/token"))
+        .basic_auth(client.0, Some(client.1))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}

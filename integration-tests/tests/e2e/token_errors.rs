@@ -1,0 +1,368 @@
+//! Hostile token requests: each must fail with the RFC 6749 §5.2 error and change nothing it should not.
+
+use openidconnect::{AuthorizationCode, OAuth2TokenResponse as _, TokenIntrospectionResponse as _};
+
+use crate::harness::*;
+
+const WEB_CB: &str = "http://localhost/web/callback";
+
+async fn error_of(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap();
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn reused_code_is_rejected_and_revokes_what_it_issued() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let (code, start) = code_for(
+        &server,
+        &rp,
+        &browser(),
+        "ann@example.com",
+        &["openid", "offline_access"],
+    )
+    .await;
+    let verifier = start.verifier.secret().clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", WEB_CB),
+        ("code_verifier", verifier.as_str()),
+    ];
+
+    let first: serde_json::Value = token_request(&server, ("web", SECRET), &form)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = first["access_token"].as_str().unwrap().to_owned();
+    let refresh = first["refresh_token"].as_str().unwrap().to_owned();
+
+    let second = token_request(&server, ("web", SECRET), &form).await;
+    assert_eq!(error_of(second).await, (400, "invalid_grant".into()));
+
+    let info = rp
+        .introspect(&openidconnect::AccessToken::new(access))
+        .request_async(&http())
+        .await
+        .unwrap();
+    assert!(
+        !info.active(),
+        "the access token from the first use is revoked"
+    );
+    let refreshed = token_request(
+        &server,
+        ("web", SECRET),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(error_of(refreshed).await, (400, "invalid_grant".into()));
+}
+
+#[tokio::test]
+async fn code_used_by_another_client_is_rejected() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let (code, start) = code_for(&server, &rp, &browser(), "ann@example.com", &["openid"]).await;
+    let verifier = start.verifier.secret().clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", WEB_CB),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let stolen = token_request(&server, ("other", OTHER_SECRET), &form).await;
+    assert_eq!(error_of(stolen).await, (400, "invalid_grant".into()));
+    // The rightful client can still redeem it.
+    assert_eq!(
+        token_request(&server, ("web", SECRET), &form)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn wrong_pkce_verifier_is_rejected() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let (code, _start) = code_for(&server, &rp, &browser(), "ann@example.com", &["openid"]).await;
+    let result = rp
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(openidconnect::PkceCodeVerifier::new("x".repeat(64)))
+        .request_async(&http())
+        .await;
+    let message = format!("{:?}", result.unwrap_err());
+    assert!(
+        message.contains("invalid_grant") || message.contains("InvalidGrant"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn missing_pkce_verifier_is_rejected() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let (code, _start) = code_for(&server, &rp, &browser(), "ann@example.com", &["openid"]).await;
+    let response = token_request(
+        &server,
+        ("web", SECRET),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", WEB_CB),
+        ],
+    )
+    .await;
+    assert_eq!(error_of(response).await, (400, "invalid_grant".into()));
+}
+
+#[tokio::test]
+async fn expired_code_is_rejected() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let (code, start) = code_for(&server, &rp, &browser(), "ann@example.com", &["openid"]).await;
+    server.clock.advance(61);
+    let result = rp
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(start.verifier)
+        .request_async(&http())
+        .await;
+    assert!(
+        result.is_err(),
+        "a code older than its 60 s lifetime is refused"
+    );
+}
+
+#[tokio::test]
+async fn redirect_uri_differing_from_the_authorization_request_is_rejected() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let (code, start) = code_for(&server, &rp, &browser(), "ann@example.com", &["openid"]).await;
+    let verifier = start.verifier.secret().clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", "https://web.example/cb?tenant=7"),
+        ("code_verifier", verifier.as_str()),
+    ];
+    assert_eq!(
+        error_of(token_request(&server, ("web", SECRET), &form).await).await,
+        (400, "invalid_grant".into())
+    );
+}
+
+#[tokio::test]
+async fn bad_client_secret_gets_401_with_www_authenticate() {
+    let server = TestServer::start().await;
+    let response = token_request(
+        &server,
+        ("web", "not-the-secret"),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(response.status(), 401);
+    assert!(
+        response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
+    assert_eq!(error_of(response).await, (401, "invalid_client".into()));
+
+    let unknown = token_request(
+        &server,
+        ("nobody", "secret"),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(error_of(unknown).await, (401, "invalid_client".into()));
+
+    let posted = http()
+        .post(server.url("/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "web"),
+            ("client_secret", "wrong"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(posted).await, (401, "invalid_client".into()));
+}
+
+#[tokio::test]
+async fn public_client_cannot_use_client_credentials() {
+    let server = TestServer::start().await;
+    let response = http()
+        .post(server.url("/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", "spa")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(response).await, (401, "invalid_client".into()));
+}
+
+#[tokio::test]
+async fn old_refresh_token_reused_revokes_the_whole_family() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let (code, start) = code_for(
+        &server,
+        &rp,
+        &browser(),
+        "ann@example.com",
+        &["openid", "offline_access"],
+    )
+    .await;
+    let http = http();
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(start.verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let first = tokens.refresh_token().unwrap().clone();
+    let second = rp
+        .exchange_refresh_token(&first)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .unwrap();
+    let current = second.refresh_token().unwrap().clone();
+
+    let replay = token_request(
+        &server,
+        ("web", SECRET),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", first.secret()),
+        ],
+    )
+    .await;
+    assert_eq!(error_of(replay).await, (400, "invalid_grant".into()));
+
+    let after = token_request(
+        &server,
+        ("web", SECRET),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", current.secret()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        error_of(after).await,
+        (400, "invalid_grant".into()),
+        "the newest token of the family is revoked too"
+    );
+    let info = rp
+        .introspect(second.access_token())
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert!(!info.active());
+}
+
+#[tokio::test]
+async fn refresh_token_of_another_client_is_rejected() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let (code, start) = code_for(
+        &server,
+        &rp,
+        &browser(),
+        "ann@example.com",
+        &["openid", "offline_access"],
+    )
+    .await;
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(start.verifier)
+        .request_async(&http())
+        .await
+        .unwrap();
+    let refresh = tokens.refresh_token().unwrap().secret().clone();
+    let stolen = token_request(
+        &server,
+        ("other", OTHER_SECRET),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(error_of(stolen).await, (400, "invalid_grant".into()));
+    let own = token_request(
+        &server,
+        ("web", SECRET),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        own.status(),
+        200,
+        "a stolen token presented elsewhere is not burnt for its owner"
+    );
+}
+
+#[tokio::test]
+async fn malformed_token_requests_get_spec_errors() {
+    let server = TestServer::start().await;
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[], "invalid_request"),
+        (
+            &[
+                ("grant_type", "password"),
+                ("username", "a"),
+                ("password", "b"),
+            ],
+            "unsupported_grant_type",
+        ),
+        (&[("grant_type", "authorization_code")], "invalid_request"),
+        (
+            &[
+                ("grant_type", "client_credentials"),
+                ("grant_type", "client_credentials"),
+            ],
+            "invalid_request",
+        ),
+    ];
+    for (form, expected) in cases {
+        let response = token_request(&server, ("web", SECRET), form).await;
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(error_of(response).await.1, expected, "{form:?}");
+    }
+    let wrong_type = http()
+        .post(server.url("/token"))
+        .basic_auth("web", Some(SECRET))
+        .body("{}")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(wrong_type).await, (400, "invalid_request".into()));
+}
