@@ -155,8 +155,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {listen}"))?;
     let provider = gatehouse.provider.clone();
     tokio::spawn(async move {
-        // Keys rotated by `gatehouse keys rotate` (or another node) are picked up within a minute.
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        // Keys rotated by `gatehouse keys rotate` (or another node) are picked up, and take over
+        // signing, within KEY_PUBLISH_AHEAD seconds.
+        let period =
+            std::time::Duration::from_secs(gatehouse_oidc::KEY_PUBLISH_AHEAD.unsigned_abs());
+        let mut tick = tokio::time::interval(period);
         loop {
             tick.tick().await;
             if let Err(e) = provider.reload_keys().await {

@@ -137,8 +137,10 @@ pub struct KeySet {
 }
 
 impl KeySet {
-    /// Loads every key that may still verify a live token: active keys, and retired keys until
-    /// `retired_at + verify_window` (the longest lifetime of a signed token) has passed.
+    /// Loads every key that may still verify a live token: keys not yet retired (including rotated-in
+    /// keys that do not sign yet), and retired keys until `retired_at + verify_window` (the longest
+    /// lifetime of a signed token) has passed. A key signs from its `created_at` until its `retired_at`;
+    /// the newest such key signs for its algorithm.
     pub fn load(
         stored: &[StoredKey],
         master: &MasterKey,
@@ -156,7 +158,9 @@ impl KeySet {
             }
             let loaded = LoadedKey::load(key, master)?;
             let index = set.keys.len();
-            if loaded.retired_at.is_none() {
+            let signs_now =
+                loaded.created_at <= now && loaded.retired_at.is_none_or(|retired| retired > now);
+            if signs_now {
                 let newer = set
                     .signing
                     .get(&loaded.alg)
@@ -174,10 +178,15 @@ impl KeySet {
             set.keys.push(loaded);
         }
         set.jwks_json = serde_json::json!({ "keys": jwks }).to_string();
+        for alg in SigningAlg::ALL {
+            if let Some(key) = set.signing_key(alg) {
+                set.fingerprint.push((format!("signing:{}", key.kid), None));
+            }
+        }
         Ok(set)
     }
 
-    /// The newest active key for `alg`.
+    /// The key that signs for `alg` now.
     pub fn signing_key(&self, alg: SigningAlg) -> Option<&LoadedKey> {
         self.signing.get(&alg).map(|&i| &self.keys[i])
     }
@@ -198,7 +207,8 @@ impl KeySet {
         &self.jwks_json
     }
 
-    /// Which keys are loaded and whether they are retired; equal fingerprints mean nothing changed.
+    /// Which keys are loaded, whether they are retired and which sign; equal fingerprints mean nothing
+    /// changed.
     pub fn fingerprint(&self) -> &[(String, Option<i64>)] {
         &self.fingerprint
     }
@@ -248,6 +258,32 @@ mod tests {
         let later = KeySet::load(&keys, &master, 200 + 3600, 3600).unwrap();
         assert!(later.by_kid(&old.kid).is_none());
         assert!(!later.jwks_json().contains(&old.kid));
+    }
+
+    #[test]
+    fn rotated_in_key_is_published_before_it_signs() {
+        let master = MasterKey::generate();
+        let mut old = generate(SigningAlg::RS256, &master, 100).unwrap();
+        let mut new = generate(SigningAlg::RS256, &master, 100).unwrap();
+        // Rotated at 200, taking over at 260.
+        new.created_at = 260;
+        old.retired_at = Some(260);
+        let keys = [old.clone(), new.clone()];
+
+        let during = KeySet::load(&keys, &master, 230, 600).unwrap();
+        assert_eq!(during.signing_key(SigningAlg::RS256).unwrap().kid, old.kid);
+        assert!(
+            during.jwks_json().contains(&new.kid),
+            "published ahead of use"
+        );
+
+        let after = KeySet::load(&keys, &master, 260, 600).unwrap();
+        assert_eq!(after.signing_key(SigningAlg::RS256).unwrap().kid, new.kid);
+        assert!(
+            after.jwks_json().contains(&old.kid),
+            "still verifies tokens it signed"
+        );
+        assert_ne!(during.fingerprint(), after.fingerprint());
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub use clock::{Clock, SystemClock};
 pub use crypto::MasterKey;
 pub use error::{Error, ErrorCode, OAuthError};
 pub use keys::{KeyRing, SigningAlg};
-pub use provider::{Lifetimes, Provider};
+pub use provider::{KEY_PUBLISH_AHEAD, Lifetimes, Provider};
 pub use store::Store;
 
 /// Random, URL-safe secret of 256 bits: authorization codes, refresh tokens, session ids.

@@ -30,10 +30,15 @@ impl Default for Lifetimes {
     }
 }
 
+/// How long a rotated-in key is published before it signs, so relying parties that cache the JWKS
+/// (Cache-Control: max-age=60) know it before they meet it. Also the interval at which servers reload keys.
+pub const KEY_PUBLISH_AHEAD: i64 = 60;
+
 impl Lifetimes {
-    /// How long a retired key must still verify: the longest lifetime of anything it signed.
+    /// How long a retired key must still verify: the longest lifetime of anything it signed, plus the
+    /// time a server may take to notice the retirement.
     pub fn verify_window(&self) -> i64 {
-        self.access_token.max(self.id_token)
+        self.access_token.max(self.id_token) + KEY_PUBLISH_AHEAD
     }
 }
 
@@ -83,7 +88,8 @@ impl Provider {
         Ok(provider)
     }
 
-    /// Re-reads the keys from the store; returns whether anything changed.
+    /// Re-reads the keys from the store; returns whether anything changed (a new key, a retirement, or a
+    /// rotated-in key whose time to sign has come).
     pub async fn reload_keys(&self) -> Result<bool> {
         let stored = self.store.signing_keys().await?;
         let set = KeySet::load(
@@ -99,15 +105,16 @@ impl Provider {
         Ok(true)
     }
 
-    /// Generates a new key for every algorithm and retires the old ones (they stay published in the
-    /// JWKS until every token they signed has expired).
+    /// Generates a new key for every algorithm. The new keys are published at once and sign from
+    /// [`KEY_PUBLISH_AHEAD`] seconds on, when the old keys retire; retired keys stay published until
+    /// every token they signed has expired.
     pub async fn rotate_keys(&self) -> Result<Vec<String>> {
-        let now = self.clock.now();
+        let takeover = self.clock.now() + KEY_PUBLISH_AHEAD;
         let new = crate::keys::SigningAlg::ALL
             .into_iter()
-            .map(|alg| keys::generate(alg, &self.master_key, now))
+            .map(|alg| keys::generate(alg, &self.master_key, takeover))
             .collect::<Result<Vec<_>>>()?;
-        self.store.rotate_signing_keys(&new, now).await?;
+        self.store.rotate_signing_keys(&new, takeover).await?;
         self.reload_keys().await?;
         Ok(new.into_iter().map(|k| k.kid).collect())
     }

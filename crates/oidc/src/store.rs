@@ -98,6 +98,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn user_claims(&self, user_id: &str) -> Result<Option<UserClaims>>;
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>>;
-    /// Stores `new` and retires every active key of the same algorithms, in one transaction.
-    async fn rotate_signing_keys(&self, new: &[StoredKey], now: i64) -> Result<()>;
+    /// Stores `new` and sets `retired_at = retire_at` on every unretired key of the same algorithms, in
+    /// one transaction.
+    async fn rotate_signing_keys(&self, new: &[StoredKey], retire_at: i64) -> Result<()>;
 }

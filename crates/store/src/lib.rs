@@ -121,7 +121,10 @@ pub(crate) mod test_db {
         fn drop(&mut self) {
             if let Some((url, schema)) = self.schema.take() {
                 let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
                     runtime.block_on(async { Database::drop_schema(&url, &schema).await.ok() });
                 })
                 .join();
@@ -134,14 +137,28 @@ pub(crate) mod test_db {
     pub async fn fresh() -> (Database, Guard) {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-            let db = Database::connect_with_schema(&url, Some(&schema)).await.unwrap();
+            let db = Database::connect_with_schema(&url, Some(&schema))
+                .await
+                .unwrap();
             db.migrate().await.unwrap();
-            return (db, Guard { _dir: None, schema: Some((url, schema)) });
+            return (
+                db,
+                Guard {
+                    _dir: None,
+                    schema: Some((url, schema)),
+                },
+            );
         }
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
         let db = Database::connect(&url).await.unwrap();
         db.migrate().await.unwrap();
-        (db, Guard { _dir: Some(dir), schema: None })
+        (
+            db,
+            Guard {
+                _dir: Some(dir),
+                schema: None,
+            },
+        )
     }
 }

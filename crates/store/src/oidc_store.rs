@@ -258,11 +258,11 @@ impl gatehouse_oidc::Store for Database {
             .collect()
     }
 
-    async fn rotate_signing_keys(&self, new: &[StoredKey], now: i64) -> Result<()> {
+    async fn rotate_signing_keys(&self, new: &[StoredKey], retire_at: i64) -> Result<()> {
         let txn = self.conn.begin().await.map_err(oidc)?;
         for key in new {
             signing_key::Entity::update_many()
-                .col_expr(signing_key::Column::RetiredAt, Expr::value(now))
+                .col_expr(signing_key::Column::RetiredAt, Expr::value(retire_at))
                 .filter(signing_key::Column::Alg.eq(key.alg.as_str()))
                 .filter(signing_key::Column::RetiredAt.is_null())
                 .exec(&txn)

@@ -175,9 +175,16 @@ async fn public_client_with_es256_and_client_with_eddsa_verify_in_the_library() 
         let verifier = verifier.set_allowed_algs(vec![
             serde_json::from_value(serde_json::json!(alg)).unwrap(),
         ]);
-        id_token
+        let claims = id_token
             .claims(&verifier, &start.nonce)
             .unwrap_or_else(|e| panic!("{client}: {e}"));
+        let actual = AccessTokenHash::from_token(
+            tokens.access_token(),
+            id_token.signing_alg().unwrap(),
+            id_token.signing_key(&verifier).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(Some(&actual), claims.access_token_hash(), "{alg} at_hash");
         assert_eq!(
             serde_json::to_value(id_token.signing_alg().unwrap()).unwrap(),
             serde_json::json!(alg)

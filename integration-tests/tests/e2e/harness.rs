@@ -33,6 +33,7 @@ pub struct TestServer {
     pub clock: Arc<OffsetClock>,
     pub db: Database,
     pub passwords: Passwords,
+    pub provider: Arc<gatehouse_oidc::Provider>,
     shutdown: Option<oneshot::Sender<()>>,
     schema: Option<(String, String)>,
     _dir: tempfile::TempDir,
@@ -157,6 +158,7 @@ impl TestServer {
             .await
             .unwrap();
         let passwords = gatehouse.passwords.clone();
+        let provider = gatehouse.provider.clone();
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(gatehouse.serve(listener, async {
             let _ = rx.await;
@@ -166,6 +168,7 @@ impl TestServer {
             clock,
             db,
             passwords,
+            provider,
             shutdown: Some(tx),
             schema,
             _dir: dir,

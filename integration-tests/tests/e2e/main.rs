@@ -10,6 +10,7 @@
 mod authorize_errors;
 mod code_flow;
 mod harness;
+mod key_rotation;
 mod logout;
 mod sign_in;
 mod token_errors;
