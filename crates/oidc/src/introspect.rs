@@ -16,18 +16,21 @@ impl Provider {
         let inactive = json!({ "active": false });
         if token.matches('.').count() == 2 {
             return match self.validate_access_token(token).await {
-                Ok(claims) => Ok(json!({
-                    "active": true,
-                    "token_type": "Bearer",
-                    "scope": claims.scope,
-                    "client_id": claims.client_id,
-                    "sub": claims.sub,
-                    "aud": claims.aud,
-                    "iss": claims.iss,
-                    "exp": claims.exp,
-                    "iat": claims.iat,
-                    "jti": claims.jti,
-                })),
+                Ok(valid) => {
+                    let claims = valid.claims;
+                    Ok(json!({
+                        "active": true,
+                        "token_type": "Bearer",
+                        "scope": claims.scope,
+                        "client_id": claims.client_id,
+                        "sub": claims.sub,
+                        "aud": claims.aud,
+                        "iss": claims.iss,
+                        "exp": claims.exp,
+                        "iat": claims.iat,
+                        "jti": claims.jti,
+                    }))
+                }
                 Err(Error::OAuth(_)) => Ok(inactive),
                 Err(e) => Err(e),
             };

@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorCode, OAuthError};
 use crate::jwt;
 use crate::provider::Provider;
 use crate::scope::Scopes;
+use crate::store::Grant;
 
 /// A token request as the HTTP layer received it.
 #[derive(Debug, Default, Clone)]
@@ -86,6 +87,14 @@ pub struct AccessTokenClaims {
     pub gid: Option<String>,
 }
 
+/// An access token that passed [`Provider::validate_access_token`].
+#[derive(Debug, Clone)]
+pub struct ValidAccessToken {
+    pub claims: AccessTokenClaims,
+    /// The grant of a user's token; `None` for client credentials.
+    pub grant: Option<Grant>,
+}
+
 impl Provider {
     pub async fn token(&self, request: &TokenRequest) -> Result<TokenResponse, TokenError> {
         let grant_type = request.required("grant_type")?;
@@ -148,8 +157,8 @@ impl Provider {
     }
 
     /// Checks an access token presented as a bearer token: our signature, our issuer, not expired, not
-    /// revoked, and its grant still standing.
-    pub async fn validate_access_token(&self, token: &str) -> Result<AccessTokenClaims, Error> {
+    /// revoked, and its grant (returned, for user tokens) still standing.
+    pub async fn validate_access_token(&self, token: &str) -> Result<ValidAccessToken, Error> {
         let invalid = || Error::OAuth(OAuthError::invalid_token("the access token is not valid"));
         let keys = self.keys.current();
         let claims: AccessTokenClaims =
@@ -160,13 +169,14 @@ impl Provider {
         if self.store.access_token_revoked(&claims.jti).await? {
             return Err(invalid());
         }
-        if let Some(grant_id) = &claims.gid {
-            let grant = self.store.grant(grant_id).await?;
-            if grant.is_none_or(|g| g.revoked_at.is_some()) {
-                return Err(invalid());
-            }
-        }
-        Ok(claims)
+        let grant = match &claims.gid {
+            None => None,
+            Some(grant_id) => match self.store.grant(grant_id).await? {
+                Some(grant) if grant.revoked_at.is_none() => Some(grant),
+                _ => return Err(invalid()),
+            },
+        };
+        Ok(ValidAccessToken { claims, grant })
     }
 }
 

@@ -9,23 +9,13 @@ use crate::scope::{self, Scopes};
 impl Provider {
     /// Claims for the bearer of `access_token`, by the scopes it carries.
     pub async fn userinfo(&self, access_token: &str) -> Result<Map<String, Value>, Error> {
-        let claims = self.validate_access_token(access_token).await?;
-        let scopes = Scopes::parse(&claims.scope);
-        // OpenID Connect Core §5.3: the access token must have been issued with `openid`.
-        if !scopes.contains(scope::OPENID) || claims.gid.is_none() {
+        let token = self.validate_access_token(access_token).await?;
+        let scopes = Scopes::parse(&token.claims.scope);
+        // OpenID Connect Core §5.3: the access token must have been issued to a user with `openid`.
+        let Some(grant) = token.grant.filter(|_| scopes.contains(scope::OPENID)) else {
             return Err(Error::OAuth(OAuthError::new(
                 ErrorCode::InsufficientScope,
                 "the access token lacks the openid scope",
-            )));
-        }
-        let Some(grant) = claims.gid.as_deref() else {
-            return Err(Error::OAuth(OAuthError::invalid_token(
-                "the access token is not valid",
-            )));
-        };
-        let Some(grant) = self.store.grant(grant).await? else {
-            return Err(Error::OAuth(OAuthError::invalid_token(
-                "the access token is not valid",
             )));
         };
         let Some(user) = self

@@ -80,6 +80,20 @@ impl Database {
         &self.conn
     }
 
+    /// Drops a test schema from synchronous code (a `Drop`), on a thread with a runtime of its own.
+    pub fn drop_schema_blocking(url: String, schema: String) {
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async { Self::drop_schema(&url, &schema).await.ok() });
+        })
+        .join();
+    }
+
     /// Drops a test schema (PostgreSQL).
     pub async fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
         let admin = sea_orm::Database::connect(url).await?;
@@ -120,14 +134,7 @@ pub(crate) mod test_db {
     impl Drop for Guard {
         fn drop(&mut self) {
             if let Some((url, schema)) = self.schema.take() {
-                let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .unwrap();
-                    runtime.block_on(async { Database::drop_schema(&url, &schema).await.ok() });
-                })
-                .join();
+                Database::drop_schema_blocking(url, schema);
             }
         }
     }

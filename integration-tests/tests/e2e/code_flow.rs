@@ -12,8 +12,8 @@ async fn token_post(server: &TestServer, path: &str, form: &[(&str, &str)]) -> r
         .unwrap()
 }
 use openidconnect::{
-    AccessTokenHash, AuthType, AuthorizationCode, OAuth2TokenResponse as _,
-    TokenIntrospectionResponse as _, TokenResponse as _,
+    AccessTokenHash, AuthType, OAuth2TokenResponse as _, TokenIntrospectionResponse as _,
+    TokenResponse as _,
 };
 
 use crate::harness::*;
@@ -36,13 +36,7 @@ async fn confidential_client_signs_in_refreshes_introspects_and_revokes() {
     assert_eq!(params["iss"], server.issuer);
 
     let http = http();
-    let tokens = rp
-        .exchange_code(AuthorizationCode::new(params["code"].clone()))
-        .unwrap()
-        .set_pkce_verifier(start.verifier)
-        .request_async(&http)
-        .await
-        .unwrap();
+    let tokens = redeem(&rp, params["code"].clone(), &start).await;
     let id_token = tokens.id_token().expect("an ID token");
     let verifier = rp.id_token_verifier();
     let claims = id_token
@@ -163,13 +157,7 @@ async fn public_client_with_es256_and_client_with_eddsa_verify_in_the_library() 
         let start = authorization_url(&rp, &["openid", "email"]);
         let location = sign_in(&server, &browser(), start.url.as_str(), "bo@example.com").await;
         let code = query(&location)["code"].clone();
-        let tokens = rp
-            .exchange_code(AuthorizationCode::new(code))
-            .unwrap()
-            .set_pkce_verifier(start.verifier)
-            .request_async(&http())
-            .await
-            .unwrap();
+        let tokens = redeem(&rp, code, &start).await;
         let id_token = tokens.id_token().unwrap();
         let verifier: CoreIdTokenVerifier = rp.id_token_verifier();
         let verifier = verifier.set_allowed_algs(vec![
@@ -202,13 +190,7 @@ async fn client_secret_post_works_like_basic() {
         .set_auth_type(AuthType::RequestBody);
     let start = authorization_url(&rp, &["openid"]);
     let location = sign_in(&server, &browser(), start.url.as_str(), "cy@example.com").await;
-    let tokens = rp
-        .exchange_code(AuthorizationCode::new(query(&location)["code"].clone()))
-        .unwrap()
-        .set_pkce_verifier(start.verifier)
-        .request_async(&http())
-        .await
-        .unwrap();
+    let tokens = redeem(&rp, query(&location)["code"].clone(), &start).await;
     assert!(tokens.id_token().is_some());
     assert!(
         tokens.refresh_token().is_none(),

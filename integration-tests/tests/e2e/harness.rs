@@ -216,15 +216,7 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
         if let Some((url, schema)) = self.schema.take() {
-            // Drop the test's PostgreSQL schema on a thread of its own (Drop cannot await).
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                runtime.block_on(async { Database::drop_schema(&url, &schema).await.ok() });
-            })
-            .join();
+            Database::drop_schema_blocking(url, schema);
         }
     }
 }
@@ -401,6 +393,20 @@ pub async fn token_request(
         .basic_auth(client.0, Some(client.1))
         .form(form)
         .send()
+        .await
+        .unwrap()
+}
+
+/// Redeems a code with its PKCE verifier through the library.
+pub async fn redeem(
+    rp: &Rp,
+    code: String,
+    start: &AuthStart,
+) -> openidconnect::core::CoreTokenResponse {
+    rp.exchange_code(openidconnect::AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(PkceCodeVerifier::new(start.verifier.secret().clone()))
+        .request_async(&http())
         .await
         .unwrap()
 }

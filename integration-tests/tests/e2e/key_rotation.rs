@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use openidconnect::{AuthorizationCode, OAuth2TokenResponse as _, TokenResponse as _};
+use openidconnect::{OAuth2TokenResponse as _, TokenResponse as _};
 
 use crate::harness::*;
 
@@ -52,13 +52,7 @@ async fn rotated_keys_are_published_first_then_sign_while_old_tokens_keep_workin
     server.add_user("ann@example.com").await;
     let rp = server.rp("web", WEB_CB).await;
     let (code, start) = code_for(&server, &rp, &browser(), "ann@example.com", &["openid"]).await;
-    let before = rp
-        .exchange_code(AuthorizationCode::new(code))
-        .unwrap()
-        .set_pkce_verifier(start.verifier)
-        .request_async(&http())
-        .await
-        .unwrap();
+    let before = redeem(&rp, code, &start).await;
     let old_kid = kid(before.access_token().secret());
     assert_eq!(jwks_kids(&server).await.len(), 3);
 
@@ -113,13 +107,7 @@ async fn rotated_keys_are_published_first_then_sign_while_old_tokens_keep_workin
         &["openid"],
     )
     .await;
-    let tokens = refreshed_rp
-        .exchange_code(AuthorizationCode::new(code))
-        .unwrap()
-        .set_pkce_verifier(start.verifier)
-        .request_async(&http())
-        .await
-        .unwrap();
+    let tokens = redeem(&refreshed_rp, code, &start).await;
     let id_token = tokens.id_token().unwrap();
     id_token
         .claims(&refreshed_rp.id_token_verifier(), &start.nonce)

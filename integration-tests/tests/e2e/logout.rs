@@ -2,8 +2,7 @@
 
 use openidconnect::core::CoreIdToken;
 use openidconnect::{
-    AuthorizationCode, CsrfToken, LogoutRequest, OAuth2TokenResponse as _, PostLogoutRedirectUrl,
-    TokenResponse as _,
+    CsrfToken, LogoutRequest, OAuth2TokenResponse as _, PostLogoutRedirectUrl, TokenResponse as _,
 };
 
 use crate::harness::*;
@@ -23,13 +22,7 @@ async fn signed_in(server: &TestServer, scopes: &[&str]) -> SignedIn {
     let rp = server.rp("spa", SPA_CB).await;
     let browser = browser();
     let (code, start) = code_for(server, &rp, &browser, "ann@example.com", scopes).await;
-    let tokens = rp
-        .exchange_code(AuthorizationCode::new(code))
-        .unwrap()
-        .set_pkce_verifier(start.verifier)
-        .request_async(&http())
-        .await
-        .unwrap();
+    let tokens = redeem(&rp, code, &start).await;
     let refresh = tokens
         .refresh_token()
         .cloned()
@@ -97,13 +90,7 @@ async fn logout_revokes_the_sessions_online_tokens() {
     let start = authorization_url(&rp, &["openid"]);
     let response = s.browser.get(start.url.as_str()).send().await.unwrap();
     let code = query(&location(&response))["code"].clone();
-    let tokens = rp
-        .exchange_code(AuthorizationCode::new(code))
-        .unwrap()
-        .set_pkce_verifier(start.verifier)
-        .request_async(&http())
-        .await
-        .unwrap();
+    let tokens = redeem(&rp, code, &start).await;
     s.browser
         .get(logout_url(&server, Some(&s.id_token), SPA_BYE))
         .send()

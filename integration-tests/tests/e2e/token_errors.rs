@@ -233,13 +233,7 @@ async fn old_refresh_token_reused_revokes_the_whole_family() {
     )
     .await;
     let http = http();
-    let tokens = rp
-        .exchange_code(AuthorizationCode::new(code))
-        .unwrap()
-        .set_pkce_verifier(start.verifier)
-        .request_async(&http)
-        .await
-        .unwrap();
+    let tokens = redeem(&rp, code, &start).await;
     let first = tokens.refresh_token().unwrap().clone();
     let second = rp
         .exchange_refresh_token(&first)
@@ -295,13 +289,7 @@ async fn refresh_token_of_another_client_is_rejected() {
         &["openid", "offline_access"],
     )
     .await;
-    let tokens = rp
-        .exchange_code(AuthorizationCode::new(code))
-        .unwrap()
-        .set_pkce_verifier(start.verifier)
-        .request_async(&http())
-        .await
-        .unwrap();
+    let tokens = redeem(&rp, code, &start).await;
     let refresh = tokens.refresh_token().unwrap().secret().clone();
     let stolen = token_request(
         &server,

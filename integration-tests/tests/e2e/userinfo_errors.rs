@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use openidconnect::{AuthorizationCode, OAuth2TokenResponse as _};
+use openidconnect::OAuth2TokenResponse as _;
 
 use crate::harness::*;
 
@@ -19,13 +19,7 @@ async fn access_token(server: &TestServer) -> String {
         &["openid", "email"],
     )
     .await;
-    let tokens = rp
-        .exchange_code(AuthorizationCode::new(code))
-        .unwrap()
-        .set_pkce_verifier(start.verifier)
-        .request_async(&http())
-        .await
-        .unwrap();
+    let tokens = redeem(&rp, code, &start).await;
     tokens.access_token().secret().clone()
 }
 

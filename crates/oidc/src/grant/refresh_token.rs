@@ -47,14 +47,6 @@ impl Provider {
         else {
             return Err(invalid());
         };
-        if self
-            .store
-            .user_claims(&grant.user_id)
-            .await?
-            .is_none_or(|u| u.disabled)
-        {
-            return Err(invalid());
-        }
         // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
         if let Some(scope) = request.param("scope") {
             let narrower = Scopes::parse(scope);

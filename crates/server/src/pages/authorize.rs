@@ -1,32 +1,23 @@
 //! `GET|POST /authorize` (OpenID Connect Core §3.1.2.1: both methods must be supported).
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Form, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_oidc::authorize::AuthorizeRejection;
 
-use super::{flow, see_other};
+use super::{FormPairs, QueryPairs, flow, form_pairs, query_pairs, see_other};
 use crate::error::PageError;
 use crate::state::AppState;
 
-pub async fn get(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Response {
-    let pairs = query.map(|Query(q)| q).unwrap_or_default();
+pub async fn get(State(state): State<AppState>, jar: CookieJar, query: QueryPairs) -> Response {
+    let pairs = query_pairs(query);
     authorize(&state, jar, pairs)
         .await
         .unwrap_or_else(|e| e.render(&state))
 }
 
-pub async fn post(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    let pairs = form.map(|Form(f)| f).unwrap_or_default();
+pub async fn post(State(state): State<AppState>, jar: CookieJar, form: FormPairs) -> Response {
+    let pairs = form_pairs(form);
     authorize(&state, jar, pairs)
         .await
         .unwrap_or_else(|e| e.render(&state))

@@ -82,14 +82,7 @@ async fn submit(
     jar: CookieJar,
     form: ConsentForm,
 ) -> Result<Response, PageError> {
-    let (pending, browser_id) = flow::load(state, &jar, &form.flow).await?;
-    if !state
-        .0
-        .csrf
-        .verify(&browser_id, &flow::csrf_purpose(&pending.id), &form.csrf)
-    {
-        return Err(PageError::Forbidden);
-    }
+    let (pending, _browser_id) = flow::load_submitted(state, &jar, &form.flow, &form.csrf).await?;
     let SignInStep::Consent {
         user_id,
         authenticated_now,

@@ -1,14 +1,13 @@
 //! RP-Initiated Logout: `GET|POST /end_session`, and `POST /end_session/confirm` when we must ask.
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Form, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_oidc::end_session::{EndSessionRequest, LogoutPlan};
 use serde_json::json;
 
-use super::{flow, see_other};
+use super::{FormPairs, QueryPairs, flow, form_pairs, query_pairs, see_other};
 use crate::cookies;
 use crate::error::{PageError, render_page};
 use crate::state::AppState;
@@ -36,23 +35,15 @@ fn parse(pairs: &[(String, String)]) -> EndSessionRequest {
     }
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Response {
-    let pairs = query.map(|Query(q)| q).unwrap_or_default();
+pub async fn get(State(state): State<AppState>, jar: CookieJar, query: QueryPairs) -> Response {
+    let pairs = query_pairs(query);
     start(&state, jar, pairs)
         .await
         .unwrap_or_else(|e| e.render(&state))
 }
 
-pub async fn post(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    let pairs = form.map(|Form(f)| f).unwrap_or_default();
+pub async fn post(State(state): State<AppState>, jar: CookieJar, form: FormPairs) -> Response {
+    let pairs = form_pairs(form);
     start(&state, jar, pairs)
         .await
         .unwrap_or_else(|e| e.render(&state))
@@ -102,12 +93,8 @@ async fn start(
         .into_response())
 }
 
-pub async fn confirm(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    let pairs = form.map(|Form(f)| f).unwrap_or_default();
+pub async fn confirm(State(state): State<AppState>, jar: CookieJar, form: FormPairs) -> Response {
+    let pairs = form_pairs(form);
     confirmed(&state, jar, pairs)
         .await
         .unwrap_or_else(|e| e.render(&state))

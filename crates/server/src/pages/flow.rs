@@ -94,6 +94,25 @@ pub async fn load(
     ))
 }
 
+/// Loads the pending sign-in a form was submitted for, and checks the form's CSRF token.
+pub async fn load_submitted(
+    state: &AppState,
+    jar: &CookieJar,
+    id: &str,
+    csrf: &str,
+) -> Result<(Pending, String), PageError> {
+    let (pending, browser_id) = load(state, jar, id).await?;
+    if !state
+        .0
+        .csrf
+        .verify(&browser_id, &csrf_purpose(&pending.id), csrf)
+    {
+        tracing::warn!(target: "gatehouse::security", "sign-in form without a valid CSRF token");
+        return Err(PageError::Forbidden);
+    }
+    Ok((pending, browser_id))
+}
+
 pub fn csrf_purpose(flow_id: &str) -> String {
     format!("sign-in:{flow_id}")
 }

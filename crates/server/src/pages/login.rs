@@ -111,15 +111,7 @@ async fn submit(
     peer: SocketAddr,
     form: LoginForm,
 ) -> Result<Response, PageError> {
-    let (pending, browser_id) = flow::load(state, &jar, &form.flow).await?;
-    if !state
-        .0
-        .csrf
-        .verify(&browser_id, &flow::csrf_purpose(&pending.id), &form.csrf)
-    {
-        tracing::warn!(target: "gatehouse::security", "sign-in form without a valid CSRF token");
-        return Err(PageError::Forbidden);
-    }
+    let (pending, browser_id) = flow::load_submitted(state, &jar, &form.flow, &form.csrf).await?;
     if pending.step != SignInStep::Credentials {
         return Ok(see_other(&format!("/consent?flow={}", pending.id)));
     }

@@ -7,6 +7,8 @@ mod flow;
 pub mod home;
 pub mod login;
 
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Form, Query};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -18,4 +20,17 @@ pub fn see_other(location: &str) -> Response {
         [(header::LOCATION, location.to_owned())],
     )
         .into_response()
+}
+
+/// Name/value pairs of a GET request's query; a malformed query counts as empty.
+pub type QueryPairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
+/// Name/value pairs of a POSTed form; a malformed body counts as empty.
+pub type FormPairs = Result<Form<Vec<(String, String)>>, FormRejection>;
+
+pub fn query_pairs(query: QueryPairs) -> Vec<(String, String)> {
+    query.map(|Query(q)| q).unwrap_or_default()
+}
+
+pub fn form_pairs(form: FormPairs) -> Vec<(String, String)> {
+    form.map(|Form(f)| f).unwrap_or_default()
 }

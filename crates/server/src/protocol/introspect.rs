@@ -7,9 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use gatehouse_oidc::OAuthError;
 
-use super::{
-    client_auth_error, form_rejection, no_store, oauth_error, presented_credentials, single_valued,
-};
+use super::{authenticated_token_request, no_store, oauth_error};
 use crate::state::AppState;
 
 pub async fn introspect(
@@ -17,23 +15,12 @@ pub async fn introspect(
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let Ok(Form(pairs)) = form else {
-        return form_rejection();
-    };
-    let params = match single_valued(pairs) {
-        Ok(params) => params,
-        Err(e) => return oauth_error(&e),
-    };
-    let client = match presented_credentials(&headers, &params)
-        .and_then(|c| state.0.provider.authenticate_client(&c, false))
-    {
-        Ok(client) => client,
-        Err(e) => return client_auth_error(&e),
-    };
-    let Some(token) = params.get("token").filter(|t| !t.is_empty()) else {
-        return oauth_error(&OAuthError::invalid_request("token is required"));
-    };
-    match state.0.provider.introspect(&client, token).await {
+    let (client, token) =
+        match authenticated_token_request(&state.0.provider, &headers, form, false) {
+            Ok(request) => request,
+            Err(rejection) => return rejection.into_response(),
+        };
+    match state.0.provider.introspect(&client, &token).await {
         Ok(body) => (no_store(), Json(body)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "introspection failed");

@@ -9,9 +9,11 @@ pub mod userinfo;
 use std::collections::HashMap;
 
 use axum::Json;
+use axum::extract::Form;
+use axum::extract::rejection::FormRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use gatehouse_oidc::client_auth::{ClientAuthError, PresentedCredentials};
+use gatehouse_oidc::client_auth::{AuthenticatedClient, ClientAuthError, PresentedCredentials};
 use gatehouse_oidc::{ErrorCode, OAuthError};
 use serde_json::json;
 
@@ -81,8 +83,48 @@ pub fn presented_credentials(
     })
 }
 
-pub fn form_rejection() -> Response {
-    oauth_error(&OAuthError::invalid_request(
-        "the body must be application/x-www-form-urlencoded",
-    ))
+/// Why a back-channel request was refused before reaching the protocol.
+#[derive(Debug)]
+pub enum Rejection {
+    Body(OAuthError),
+    Client(ClientAuthError),
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Body(e) => oauth_error(&e),
+            Self::Client(e) => client_auth_error(&e),
+        }
+    }
+}
+
+/// The single-valued form body of a back-channel request.
+pub fn form_params(
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<HashMap<String, String>, Rejection> {
+    let Ok(Form(pairs)) = form else {
+        return Err(Rejection::Body(OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        )));
+    };
+    single_valued(pairs).map_err(Rejection::Body)
+}
+
+/// Authenticates the calling client of a back-channel request and returns the request's `token`.
+pub fn authenticated_token_request(
+    provider: &gatehouse_oidc::Provider,
+    headers: &HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    allow_public: bool,
+) -> Result<(AuthenticatedClient, String), Rejection> {
+    let params = form_params(form)?;
+    let client = presented_credentials(headers, &params)
+        .and_then(|c| provider.authenticate_client(&c, allow_public))
+        .map_err(Rejection::Client)?;
+    let token = params
+        .get("token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Rejection::Body(OAuthError::invalid_request("token is required")))?;
+    Ok((client, token.clone()))
 }

@@ -8,9 +8,7 @@ use axum::response::{IntoResponse, Response};
 use gatehouse_oidc::OAuthError;
 use gatehouse_oidc::token::{TokenError, TokenRequest};
 
-use super::{
-    client_auth_error, form_rejection, no_store, oauth_error, presented_credentials, single_valued,
-};
+use super::{client_auth_error, form_params, no_store, oauth_error, presented_credentials};
 use crate::state::AppState;
 
 pub async fn token(
@@ -18,12 +16,9 @@ pub async fn token(
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let Ok(Form(pairs)) = form else {
-        return form_rejection();
-    };
-    let params = match single_valued(pairs) {
+    let params = match form_params(form) {
         Ok(params) => params,
-        Err(e) => return oauth_error(&e),
+        Err(rejection) => return rejection.into_response(),
     };
     let credentials = match presented_credentials(&headers, &params) {
         Ok(c) => c,
