@@ -5,44 +5,44 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn text_pk(name: &'static str) -> ColumnDef {
+pub(crate) fn text_pk(name: &'static str) -> ColumnDef {
     ColumnDef::new(Alias::new(name))
         .string()
         .not_null()
         .primary_key()
         .to_owned()
 }
-fn text(name: &'static str) -> ColumnDef {
+pub(crate) fn text(name: &'static str) -> ColumnDef {
     ColumnDef::new(Alias::new(name))
         .text()
         .not_null()
         .to_owned()
 }
-fn text_null(name: &'static str) -> ColumnDef {
+pub(crate) fn text_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(Alias::new(name)).text().null().to_owned()
 }
-fn string(name: &'static str) -> ColumnDef {
+pub(crate) fn string(name: &'static str) -> ColumnDef {
     ColumnDef::new(Alias::new(name))
         .string()
         .not_null()
         .to_owned()
 }
-fn string_null(name: &'static str) -> ColumnDef {
+pub(crate) fn string_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(Alias::new(name)).string().null().to_owned()
 }
-fn time(name: &'static str) -> ColumnDef {
+pub(crate) fn time(name: &'static str) -> ColumnDef {
     ColumnDef::new(Alias::new(name))
         .big_integer()
         .not_null()
         .to_owned()
 }
-fn time_null(name: &'static str) -> ColumnDef {
+pub(crate) fn time_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(Alias::new(name))
         .big_integer()
         .null()
         .to_owned()
 }
-fn flag(name: &'static str) -> ColumnDef {
+pub(crate) fn flag(name: &'static str) -> ColumnDef {
     ColumnDef::new(Alias::new(name))
         .boolean()
         .not_null()
@@ -50,7 +50,7 @@ fn flag(name: &'static str) -> ColumnDef {
         .to_owned()
 }
 
-fn table(name: &'static str, columns: Vec<ColumnDef>) -> TableCreateStatement {
+pub(crate) fn table(name: &'static str, columns: Vec<ColumnDef>) -> TableCreateStatement {
     let mut statement = Table::create();
     statement.table(Alias::new(name)).if_not_exists();
     for mut column in columns {
@@ -59,7 +59,7 @@ fn table(name: &'static str, columns: Vec<ColumnDef>) -> TableCreateStatement {
     statement.to_owned()
 }
 
-fn with_primary_key(
+pub(crate) fn with_primary_key(
     mut statement: TableCreateStatement,
     columns: &[&'static str],
 ) -> TableCreateStatement {
@@ -71,7 +71,11 @@ fn with_primary_key(
     statement
 }
 
-fn index(table: &'static str, columns: &[&'static str], unique: bool) -> IndexCreateStatement {
+pub(crate) fn index(
+    table: &'static str,
+    columns: &[&'static str],
+    unique: bool,
+) -> IndexCreateStatement {
     let mut statement = Index::create();
     statement
         .name(format!("idx_{}_{}", table, columns.join("_")))

@@ -92,6 +92,8 @@ impl Gatehouse {
             throttle: config.throttle(),
             max_concurrent_hashes: config.file.password_hashing.max_concurrent,
             demo,
+            display_name: config.file.display_name.clone(),
+            mfa_attempts: config.mfa_attempts(),
         };
         let state = AppState::new(
             provider.clone(),

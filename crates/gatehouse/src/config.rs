@@ -9,6 +9,7 @@ use figment::Figment;
 use figment::providers::{Env, Format as _, Serialized, Toml};
 use gatehouse_login::password::HashParams;
 use gatehouse_login::throttle::ThrottlePolicy;
+use gatehouse_mfa::attempts::AttemptPolicy;
 use gatehouse_oidc::client::{Client, ClientKind, ClientRegistry, ClientSecret, GrantType};
 use gatehouse_oidc::keys::SigningAlg;
 use gatehouse_oidc::scope::Scopes;
@@ -31,12 +32,37 @@ pub struct ServerFile {
     pub clients_dir: PathBuf,
     pub theme_dir: PathBuf,
     pub demo: bool,
+    /// The name people see for this service, and the issuer label in authenticator apps.
+    pub display_name: String,
     /// Base64 of 32 bytes; meant to come from `GATEHOUSE_MASTER_KEY`, never from a committed file.
     pub master_key: Option<String>,
     pub master_key_file: Option<PathBuf>,
     pub tokens: TokensFile,
     pub password_hashing: HashingFile,
     pub login_throttle: ThrottleFile,
+    pub mfa: MfaFile,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MfaFile {
+    /// Wrong codes for one method before it is locked.
+    pub max_failures: i64,
+    /// How long that lock lasts, in seconds.
+    pub lock_seconds: i64,
+    /// Consecutive failures on one account before its second factor is locked for good.
+    pub max_consecutive_failures: i64,
+}
+
+impl Default for MfaFile {
+    fn default() -> Self {
+        let p = AttemptPolicy::default();
+        Self {
+            max_failures: p.max_failures,
+            lock_seconds: p.lock_seconds,
+            max_consecutive_failures: p.max_consecutive,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,11 +103,13 @@ impl Default for ServerFile {
             clients_dir: "config/clients".into(),
             theme_dir: "themes/default".into(),
             demo: false,
+            display_name: "Gatehouse".into(),
             master_key: None,
             master_key_file: None,
             tokens: TokensFile::default(),
             password_hashing: HashingFile::default(),
             login_throttle: ThrottleFile::default(),
+            mfa: MfaFile::default(),
         }
     }
 }
@@ -194,20 +222,11 @@ fn problem(file: &Path, field: &str, message: impl std::fmt::Display) -> String 
 
 /// Loads `path` and the client files it points to, with environment overrides.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let top_level = [
-        "issuer",
-        "listen",
-        "data_dir",
-        "database_url",
-        "clients_dir",
-        "theme_dir",
-        "demo",
-        "master_key",
-        "master_key_file",
-        "tokens",
-        "password_hashing",
-        "login_throttle",
-    ];
+    // The top-level keys, from the struct itself, so environment overrides can never drift from it.
+    let top_level: Vec<String> = match serde_json::to_value(ServerFile::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
     let mut figment = Figment::from(Serialized::defaults(ServerFile::default()));
     if path.exists() {
         figment = figment.merge(Toml::file_exact(path));
@@ -221,7 +240,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
                     .to_ascii_lowercase()
                     .split("__")
                     .next()
-                    .is_some_and(|first| top_level.contains(&first))
+                    .is_some_and(|first| top_level.iter().any(|k| k == first))
             })
             .split("__"),
     );
@@ -488,6 +507,15 @@ impl Config {
             memory_kib: h.memory_kib,
             iterations: h.iterations,
             parallelism: h.parallelism,
+        }
+    }
+
+    pub fn mfa_attempts(&self) -> AttemptPolicy {
+        let m = &self.file.mfa;
+        AttemptPolicy {
+            max_failures: m.max_failures,
+            lock_seconds: m.lock_seconds,
+            max_consecutive: m.max_consecutive_failures,
         }
     }
 

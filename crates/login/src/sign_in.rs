@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 pub enum SignInStep {
     /// Waiting for e-mail and password.
     Credentials,
+    /// The password was right; waiting for a second factor. No session exists yet.
+    SecondFactor { user_id: String, method: String },
+    /// Signed in during this sign-in and shown a notice (e.g. recovery codes left); continues at
+    /// `/continue`.
+    Authenticated { user_id: String },
     /// Signed in; waiting for the person to allow the application access.
     Consent {
         user_id: String,
@@ -25,6 +30,3 @@ impl SignInStep {
         serde_json::from_str(text).unwrap_or(Self::Credentials)
     }
 }
-
-/// `acr` of a sign-in with a password alone.
-pub const ACR_PASSWORD: &str = "urn:gatehouse:acr:password";

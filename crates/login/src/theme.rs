@@ -17,6 +17,11 @@ pub const PAGES: &[&str] = &[
     "logout.html",
     "logged_out.html",
     "demo.html",
+    "mfa.html",
+    "recovery_used.html",
+    "account.html",
+    "totp_enrol.html",
+    "recovery_codes.html",
 ];
 
 #[derive(Debug)]

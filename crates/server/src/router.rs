@@ -5,7 +5,7 @@ use axum::routing::{get, post};
 use gatehouse_oidc::discovery::paths;
 
 use crate::headers;
-use crate::pages::{authorize, consent, end_session, home, login};
+use crate::pages::{account, authorize, consent, end_session, home, login, mfa};
 use crate::protocol::{discovery, introspect, revoke, token, userinfo};
 use crate::state::AppState;
 
@@ -28,6 +28,18 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         .route("/end_session/confirm", post(end_session::confirm))
         .route("/login", get(login::get).post(login::post))
         .route("/consent", get(consent::get).post(consent::post))
+        .route("/mfa", get(mfa::get).post(mfa::post))
+        .route("/continue", get(mfa::continue_after_notice))
+        .route("/account", get(account::show))
+        .route(
+            "/account/totp",
+            get(account::totp_start).post(account::totp_confirm),
+        )
+        .route("/account/factors/remove", post(account::remove_factor))
+        .route(
+            "/account/recovery-codes",
+            post(account::regenerate_recovery_codes),
+        )
         .merge(extra);
     for layer in headers::layers() {
         router = router.layer(layer);

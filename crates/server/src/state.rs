@@ -6,6 +6,7 @@ use gatehouse_login::csrf::CsrfKey;
 use gatehouse_login::password::Passwords;
 use gatehouse_login::theme::Theme;
 use gatehouse_login::throttle::ThrottlePolicy;
+use gatehouse_mfa::attempts::AttemptPolicy;
 use gatehouse_oidc::Provider;
 use gatehouse_store::Database;
 use tokio::sync::Semaphore;
@@ -29,6 +30,9 @@ pub struct Settings {
     /// At most this many password hashes run at once; more wait briefly, then get 503.
     pub max_concurrent_hashes: usize,
     pub demo: Option<DemoAccount>,
+    /// The name people see for this service; also the issuer label in authenticator apps.
+    pub display_name: String,
+    pub mfa_attempts: AttemptPolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +46,8 @@ pub(crate) struct Inner {
     pub passwords: Passwords,
     pub hashing: Semaphore,
     pub csrf: CsrfKey,
+    /// HMAC key of stored recovery codes.
+    pub recovery_key: [u8; 32],
     pub settings: Settings,
     pub discovery_json: String,
 }
@@ -55,6 +61,7 @@ impl AppState {
         settings: Settings,
     ) -> Self {
         let csrf = CsrfKey::new(provider.master_key.derive("gatehouse csrf v1"));
+        let recovery_key = provider.master_key.derive("gatehouse recovery codes v1");
         let discovery_json = provider.discovery_document(&["en"]).to_string();
         Self(Arc::new(Inner {
             hashing: Semaphore::new(settings.max_concurrent_hashes.max(1)),
@@ -63,6 +70,7 @@ impl AppState {
             theme,
             passwords,
             csrf,
+            recovery_key,
             settings,
             discovery_json,
         }))

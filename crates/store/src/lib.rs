@@ -9,6 +9,7 @@ pub mod attempts;
 pub mod consents;
 mod entities;
 pub mod error;
+pub mod factors;
 pub mod flows;
 mod oidc_store;
 pub mod sessions;

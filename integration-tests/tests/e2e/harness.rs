@@ -410,3 +410,20 @@ pub async fn redeem(
         .await
         .unwrap()
 }
+
+/// The text between `start` and the next `end` after it.
+pub fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html
+        .find(start)
+        .unwrap_or_else(|| panic!("{start:?} not in page:\n{html}"))
+        + start.len();
+    let to = html[from..].find(end).unwrap() + from;
+    &html[from..to]
+}
+
+impl TestServer {
+    /// Now, on the server's clock.
+    pub fn now(&self) -> i64 {
+        gatehouse_oidc::Clock::now(&*self.clock)
+    }
+}

@@ -12,6 +12,7 @@ mod code_flow;
 mod harness;
 mod key_rotation;
 mod logout;
+mod second_factor;
 mod sign_in;
 mod token_errors;
 mod userinfo_errors;

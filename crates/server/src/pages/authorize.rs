@@ -43,5 +43,15 @@ async fn authorize(
         Some(s) => flow::consent_state(state, &s.user_id, &request.client_id, false).await?,
         None => Default::default(),
     };
-    flow::advance(state, jar, request, signed_in, consent, None).await
+    flow::advance(
+        state,
+        jar,
+        flow::SignInFor::Client {
+            request: Box::new(request),
+        },
+        signed_in,
+        consent,
+        None,
+    )
+    .await
 }

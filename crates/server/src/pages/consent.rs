@@ -10,8 +10,9 @@ use gatehouse_oidc::authorize::SignedIn;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::flow::{self, SignInFor};
 use super::login::FlowQuery;
-use super::{flow, see_other};
+use super::see_other;
 use crate::error::{PageError, render_page};
 use crate::state::AppState;
 
@@ -47,21 +48,16 @@ pub async fn get(
 
 async fn show(state: &AppState, jar: CookieJar, flow_id: &str) -> Result<Response, PageError> {
     let (pending, browser_id) = flow::load(state, &jar, flow_id).await?;
-    if !matches!(pending.step, SignInStep::Consent { .. }) {
-        return Ok(see_other(&format!("/login?flow={flow_id}")));
-    }
-    let client_name = state
-        .0
-        .provider
-        .clients
-        .get(&pending.request.client_id)
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
-    let scopes: Vec<&str> = pending.request.scope.iter().filter_map(describe).collect();
+    let (SignInStep::Consent { .. }, SignInFor::Client { request }) =
+        (&pending.step, &pending.target)
+    else {
+        return flow::go_to_step(state, &pending.id, &pending.step).await;
+    };
+    let scopes: Vec<&str> = request.scope.iter().filter_map(describe).collect();
     let context = json!({
         "flow": pending.id,
         "csrf": state.0.csrf.token(&browser_id, &flow::csrf_purpose(&pending.id)),
-        "client_name": client_name,
+        "client_name": pending.target.audience_name(state),
         "scopes": scopes,
     });
     Ok(render_page(state, "consent.html", context, StatusCode::OK))
@@ -83,12 +79,15 @@ async fn submit(
     form: ConsentForm,
 ) -> Result<Response, PageError> {
     let (pending, _browser_id) = flow::load_submitted(state, &jar, &form.flow, &form.csrf).await?;
-    let SignInStep::Consent {
-        user_id,
-        authenticated_now,
-    } = &pending.step
+    let (
+        SignInStep::Consent {
+            user_id,
+            authenticated_now,
+        },
+        SignInFor::Client { request },
+    ) = (&pending.step, &pending.target)
     else {
-        return Ok(see_other(&format!("/login?flow={}", pending.id)));
+        return flow::go_to_step(state, &pending.id, &pending.step).await;
     };
     // The session must still be the one that reached this step.
     let Some(session) = flow::signed_in(state, &jar)
@@ -103,7 +102,7 @@ async fn submit(
     };
     if form.decision != "allow" {
         let redirect = state.0.provider.error_redirect(
-            &pending.request,
+            request,
             ErrorCode::AccessDenied,
             "the user did not allow access",
         );
@@ -118,18 +117,13 @@ async fn submit(
     state
         .0
         .db
-        .save_consent(
-            user_id,
-            &pending.request.client_id,
-            &pending.request.scope.to_string(),
-            now,
-        )
+        .save_consent(user_id, &request.client_id, &request.scope.to_string(), now)
         .await?;
-    let consent = flow::consent_state(state, user_id, &pending.request.client_id, true).await?;
+    let consent = flow::consent_state(state, user_id, &request.client_id, true).await?;
     flow::advance(
         state,
         jar,
-        pending.request,
+        pending.target,
         Some(signed_in),
         consent,
         Some(pending.id),

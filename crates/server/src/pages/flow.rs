@@ -6,16 +6,50 @@ use gatehouse_login::sign_in::SignInStep;
 use gatehouse_oidc::authorize::{AuthorizationRequest, ConsentState, NextStep, SignedIn};
 use gatehouse_oidc::scope::Scopes;
 use gatehouse_store::flows::PendingSignIn;
+use gatehouse_store::sessions::BrowserSession;
+use serde::{Deserialize, Serialize};
 
 use super::see_other;
 use crate::cookies;
 use crate::error::PageError;
 use crate::state::AppState;
 
+/// What a pending sign-in is for: an application's authorization request, or the person's own
+/// account page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "for", rename_all = "snake_case")]
+pub enum SignInFor {
+    Client { request: Box<AuthorizationRequest> },
+    Account,
+}
+
+impl SignInFor {
+    /// The name shown as "to continue to …".
+    pub fn audience_name(&self, state: &AppState) -> String {
+        match self {
+            Self::Client { request } => state
+                .0
+                .provider
+                .clients
+                .get(&request.client_id)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+            Self::Account => "your account".to_owned(),
+        }
+    }
+
+    pub fn login_hint(&self) -> Option<&str> {
+        match self {
+            Self::Client { request } => request.login_hint.as_deref(),
+            Self::Account => None,
+        }
+    }
+}
+
 /// A pending sign-in loaded for this browser.
 pub struct Pending {
     pub id: String,
-    pub request: AuthorizationRequest,
+    pub target: SignInFor,
     pub step: SignInStep,
 }
 
@@ -83,11 +117,11 @@ pub async fn load(
     if row.browser_hash != gatehouse_oidc::token_hash(&browser_id) {
         return Err(PageError::expired());
     }
-    let request = serde_json::from_str(&row.request).map_err(|_| PageError::expired())?;
+    let target = serde_json::from_str(&row.request).map_err(|_| PageError::expired())?;
     Ok((
         Pending {
             id: id.to_owned(),
-            request,
+            target,
             step: SignInStep::from_json(&row.state),
         },
         browser_id,
@@ -117,73 +151,159 @@ pub fn csrf_purpose(flow_id: &str) -> String {
     format!("sign-in:{flow_id}")
 }
 
-/// Asks the protocol for the next step and sends the browser there: to the client with a code or an
-/// error, or to the sign-in or consent page of this pending sign-in (created if needed).
+/// Starts a browser session for a person who has just authenticated, replacing any session the
+/// browser had (a fresh id on every sign-in: no session fixation).
+pub async fn start_session(
+    state: &AppState,
+    jar: CookieJar,
+    user_id: &str,
+    amr: Vec<String>,
+    acr: &str,
+) -> Result<(CookieJar, SignedIn), PageError> {
+    let now = state.0.provider.now();
+    let session_id = gatehouse_login::csrf::random_id();
+    let session = BrowserSession {
+        id_hash: gatehouse_oidc::token_hash(&session_id),
+        user_id: user_id.to_owned(),
+        auth_time: now,
+        amr,
+        acr: Some(acr.to_owned()),
+        created_at: now,
+        expires_at: now + state.0.settings.session_lifetime,
+    };
+    state.0.db.create_session(&session).await?;
+    if let Some(old) = jar.get(cookies::SESSION) {
+        state
+            .0
+            .db
+            .delete_session(&gatehouse_oidc::token_hash(old.value()))
+            .await?;
+    }
+    let jar = jar.add(cookies::build(
+        cookies::SESSION,
+        session_id,
+        state.0.settings.secure_cookies,
+    ));
+    let signed_in = SignedIn {
+        user_id: session.user_id,
+        auth_time: now,
+        amr: session.amr,
+        acr: session.acr,
+        session_hash: session.id_hash,
+        authenticated_now: true,
+    };
+    Ok((jar, signed_in))
+}
+
+/// Continues a pending sign-in once the person is authenticated (and, for a client, has consented
+/// as far as they have).
+pub async fn continue_signed_in(
+    state: &AppState,
+    jar: CookieJar,
+    pending: Pending,
+    signed_in: SignedIn,
+) -> Result<Response, PageError> {
+    let consent = match &pending.target {
+        SignInFor::Client { request } => {
+            consent_state(state, &signed_in.user_id, &request.client_id, false).await?
+        }
+        SignInFor::Account => ConsentState::default(),
+    };
+    advance(
+        state,
+        jar,
+        pending.target,
+        Some(signed_in),
+        consent,
+        Some(pending.id),
+    )
+    .await
+}
+
+/// Moves a pending sign-in to `step` and sends the browser to that step's page.
+pub async fn go_to_step(
+    state: &AppState,
+    pending_id: &str,
+    step: &SignInStep,
+) -> Result<Response, PageError> {
+    state
+        .0
+        .db
+        .update_pending_sign_in(&gatehouse_oidc::token_hash(pending_id), &step.to_json())
+        .await?;
+    Ok(see_other(&format!("{}?flow={pending_id}", page_of(step))))
+}
+
+fn page_of(step: &SignInStep) -> &'static str {
+    match step {
+        SignInStep::Credentials => "/login",
+        SignInStep::SecondFactor { .. } => "/mfa",
+        SignInStep::Authenticated { .. } => "/continue",
+        SignInStep::Consent { .. } => "/consent",
+    }
+}
+
+/// Asks what comes next and sends the browser there: to the client with a code or an error, to the
+/// account page, or to the sign-in or consent page of this pending sign-in (created if needed).
 pub async fn advance(
     state: &AppState,
     jar: CookieJar,
-    request: AuthorizationRequest,
+    target: SignInFor,
     signed_in: Option<SignedIn>,
     consent: ConsentState,
     existing: Option<String>,
 ) -> Result<Response, PageError> {
     let provider = &state.0.provider;
-    let next = match provider.next_step(&request, signed_in.as_ref(), &consent) {
-        Ok(next) => next,
-        Err(error_redirect) => {
+    let step = match (&target, &signed_in) {
+        (SignInFor::Account, Some(_)) => {
             finish(state, existing.as_deref()).await?;
-            return Ok((jar, see_other(&error_redirect)).into_response());
+            return Ok((jar, see_other("/account")).into_response());
+        }
+        (SignInFor::Account, None) => SignInStep::Credentials,
+        (SignInFor::Client { request }, _) => {
+            let next = match provider.next_step(request, signed_in.as_ref(), &consent) {
+                Ok(next) => next,
+                Err(error_redirect) => {
+                    finish(state, existing.as_deref()).await?;
+                    return Ok((jar, see_other(&error_redirect)).into_response());
+                }
+            };
+            match (next, &signed_in) {
+                (NextStep::IssueCode, Some(signed_in)) => {
+                    let redirect = provider.issue_code(request, signed_in).await?;
+                    finish(state, existing.as_deref()).await?;
+                    tracing::info!(target: "gatehouse::security", client_id = %request.client_id, "authorization code issued");
+                    return Ok((jar, see_other(&redirect)).into_response());
+                }
+                (NextStep::Consent, Some(signed_in)) => SignInStep::Consent {
+                    user_id: signed_in.user_id.clone(),
+                    authenticated_now: signed_in.authenticated_now,
+                },
+                _ => SignInStep::Credentials,
+            }
         }
     };
-    let step = match (next, &signed_in) {
-        (NextStep::IssueCode, Some(signed_in)) => {
-            let redirect = provider.issue_code(&request, signed_in).await?;
-            finish(state, existing.as_deref()).await?;
-            tracing::info!(target: "gatehouse::security", client_id = %request.client_id, "authorization code issued");
-            return Ok((jar, see_other(&redirect)).into_response());
-        }
-        (NextStep::Consent, Some(signed_in)) => SignInStep::Consent {
-            user_id: signed_in.user_id.clone(),
-            authenticated_now: signed_in.authenticated_now,
-        },
-        _ => SignInStep::Credentials,
-    };
-    let page = if matches!(step, SignInStep::Consent { .. }) {
-        "/consent"
-    } else {
-        "/login"
-    };
-    let (jar, id) = match existing {
-        Some(id) => {
-            state
-                .0
-                .db
-                .update_pending_sign_in(&gatehouse_oidc::token_hash(&id), &step.to_json())
-                .await?;
-            (jar, id)
-        }
-        None => {
-            let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
-            let id = gatehouse_login::csrf::random_id();
-            let now = provider.now();
-            let request_json =
-                serde_json::to_string(&request).map_err(|e| PageError::Internal(e.to_string()))?;
-            state
-                .0
-                .db
-                .insert_pending_sign_in(&PendingSignIn {
-                    id_hash: gatehouse_oidc::token_hash(&id),
-                    browser_hash: gatehouse_oidc::token_hash(&browser_id),
-                    request: request_json,
-                    state: step.to_json(),
-                    created_at: now,
-                    expires_at: now + state.0.settings.sign_in_lifetime,
-                })
-                .await?;
-            (jar, id)
-        }
-    };
-    Ok((jar, see_other(&format!("{page}?flow={id}"))).into_response())
+    if let Some(id) = existing {
+        return Ok((jar, go_to_step(state, &id, &step).await?).into_response());
+    }
+    let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
+    let id = gatehouse_login::csrf::random_id();
+    let now = provider.now();
+    let target_json =
+        serde_json::to_string(&target).map_err(|e| PageError::Internal(e.to_string()))?;
+    state
+        .0
+        .db
+        .insert_pending_sign_in(&PendingSignIn {
+            id_hash: gatehouse_oidc::token_hash(&id),
+            browser_hash: gatehouse_oidc::token_hash(&browser_id),
+            request: target_json,
+            state: step.to_json(),
+            created_at: now,
+            expires_at: now + state.0.settings.sign_in_lifetime,
+        })
+        .await?;
+    Ok((jar, see_other(&format!("{}?flow={id}", page_of(&step)))).into_response())
 }
 
 async fn finish(state: &AppState, existing: Option<&str>) -> Result<(), PageError> {

@@ -7,17 +7,15 @@ use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use gatehouse_login::sign_in::{ACR_PASSWORD, SignInStep};
+use gatehouse_login::sign_in::SignInStep;
 use gatehouse_login::throttle::ThrottlePolicy;
-use gatehouse_oidc::authorize::SignedIn;
-use gatehouse_store::sessions::BrowserSession;
+use gatehouse_mfa::assurance;
 use gatehouse_store::users::normalize_email;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{flow, see_other};
-use crate::cookies;
+use super::flow;
 use crate::error::{PageError, render_page};
 use crate::state::AppState;
 
@@ -55,10 +53,10 @@ pub async fn get(
 
 async fn show(state: &AppState, jar: CookieJar, flow_id: &str) -> Result<Response, PageError> {
     let (pending, browser_id) = flow::load(state, &jar, flow_id).await?;
-    if matches!(pending.step, SignInStep::Consent { .. }) {
-        return Ok(see_other(&format!("/consent?flow={flow_id}")));
+    if pending.step != SignInStep::Credentials {
+        return flow::go_to_step(state, &pending.id, &pending.step).await;
     }
-    let email = pending.request.login_hint.clone().unwrap_or_default();
+    let email = pending.target.login_hint().unwrap_or_default().to_owned();
     Ok(form_page(
         state,
         &pending,
@@ -77,13 +75,7 @@ fn form_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let client_name = state
-        .0
-        .provider
-        .clients
-        .get(&pending.request.client_id)
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
+    let client_name = pending.target.audience_name(state);
     let context = json!({
         "flow": pending.id,
         "csrf": state.0.csrf.token(browser_id, &flow::csrf_purpose(&pending.id)),
@@ -113,7 +105,7 @@ async fn submit(
 ) -> Result<Response, PageError> {
     let (pending, browser_id) = flow::load_submitted(state, &jar, &form.flow, &form.csrf).await?;
     if pending.step != SignInStep::Credentials {
-        return Ok(see_other(&format!("/consent?flow={}", pending.id)));
+        return flow::go_to_step(state, &pending.id, &pending.step).await;
     }
     let email = normalize_email(&form.email);
     let policy = state.0.settings.throttle;
@@ -164,53 +156,30 @@ async fn submit(
         }
     };
     db.clear_failures(&account_key).await?;
+    tracing::info!(target: "gatehouse::security", "password accepted");
 
-    // A fresh session id on every sign-in (no session fixation).
-    let session_id = gatehouse_login::csrf::random_id();
-    let session = BrowserSession {
-        id_hash: gatehouse_oidc::token_hash(&session_id),
-        user_id: user.id.clone(),
-        auth_time: now,
-        amr: vec!["pwd".to_owned()],
-        acr: Some(ACR_PASSWORD.to_owned()),
-        created_at: now,
-        expires_at: now + state.0.settings.session_lifetime,
-    };
-    db.create_session(&session).await?;
-    if let Some(old) = jar.get(cookies::SESSION) {
-        db.delete_session(&gatehouse_oidc::token_hash(old.value()))
-            .await?;
+    // A person with a second factor must use it before any session exists.
+    if let Some(default) = db.factors(&user.id).await?.first() {
+        let step = SignInStep::SecondFactor {
+            user_id: user.id.clone(),
+            method: default.kind.clone(),
+        };
+        return Ok((jar, flow::go_to_step(state, &pending.id, &step).await?).into_response());
     }
-    let jar = jar.add(cookies::build(
-        cookies::SESSION,
-        session_id,
-        state.0.settings.secure_cookies,
-    ));
-    tracing::info!(target: "gatehouse::security", client_id = %pending.request.client_id, "signed in with password");
-
-    let signed_in = SignedIn {
-        user_id: user.id.clone(),
-        auth_time: now,
-        amr: session.amr,
-        acr: session.acr,
-        session_hash: session.id_hash,
-        authenticated_now: true,
-    };
-    let consent = flow::consent_state(state, &user.id, &pending.request.client_id, false).await?;
-    flow::advance(
+    let (jar, signed_in) = flow::start_session(
         state,
         jar,
-        pending.request,
-        Some(signed_in),
-        consent,
-        Some(pending.id),
+        &user.id,
+        assurance::amr(None),
+        assurance::acr(None),
     )
-    .await
+    .await?;
+    flow::continue_signed_in(state, jar, pending, signed_in).await
 }
 
 /// Runs the password check on the blocking pool, at most `max_concurrent_hashes` at once. `None` when
 /// the server is saturated for longer than a person should wait.
-async fn verify_password(
+pub(super) async fn verify_password(
     state: &AppState,
     hash: Option<String>,
     password: String,
@@ -230,7 +199,7 @@ async fn verify_password(
     Ok(Some(verified))
 }
 
-fn busy() -> Response {
+pub(super) fn busy() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [(header::RETRY_AFTER, "5")],

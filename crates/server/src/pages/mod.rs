@@ -1,11 +1,13 @@
 //! Pages people see: the authorization endpoint, sign-in, consent, sign-out, home and static files.
 
+pub mod account;
 pub mod authorize;
 pub mod consent;
 pub mod end_session;
 mod flow;
 pub mod home;
 pub mod login;
+pub mod mfa;
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query};

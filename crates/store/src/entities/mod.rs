@@ -5,6 +5,8 @@ pub mod auth_flow;
 pub mod authorization_code;
 pub mod consent;
 pub mod grant;
+pub mod mfa_factor;
+pub mod recovery_code;
 pub mod refresh_token;
 pub mod revoked_access_token;
 pub mod session;

@@ -1,0 +1,452 @@
+//! The person's own account page: second factors and recovery codes.
+//!
+//! Every change is a POST with a CSRF token; removing a factor or replacing recovery codes needs the
+//! password again, so a borrowed, signed-in browser is not enough.
+
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use gatehouse_login::throttle::ThrottlePolicy;
+use gatehouse_mfa::totp::{self, TotpSecret};
+use gatehouse_mfa::{MethodKind, recovery};
+use gatehouse_store::factors::StoredFactor;
+use gatehouse_store::users::User;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::flow::{self, SignInFor};
+use super::login::{busy, verify_password};
+use super::see_other;
+use crate::cookies;
+use crate::error::{PageError, render_page};
+use crate::state::AppState;
+
+const CSRF_PURPOSE: &str = "account";
+/// Minutes a person has to type the first code after the QR code is shown.
+const ENROLMENT_SECONDS: i64 = 15 * 60;
+const ENROLMENT_CONTEXT: &str = "totp-enrolment";
+
+/// The signed-in person and their browser id, or the response that sends them to sign in.
+async fn signed_in_user(
+    state: &AppState,
+    jar: CookieJar,
+) -> Result<Result<(CookieJar, User, String), Response>, PageError> {
+    let Some(session) = flow::signed_in(state, &jar).await? else {
+        let response = flow::advance(
+            state,
+            jar,
+            SignInFor::Account,
+            None,
+            Default::default(),
+            None,
+        )
+        .await?;
+        return Ok(Err(response));
+    };
+    let Some(user) = state.0.db.user(&session.user_id).await? else {
+        return Err(PageError::expired());
+    };
+    let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
+    Ok(Ok((jar, user, browser_id)))
+}
+
+fn date(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn kind_label(kind: &str) -> &'static str {
+    match MethodKind::parse(kind) {
+        Some(MethodKind::Totp) => "Authenticator app",
+        Some(MethodKind::RecoveryCode) => "Recovery code",
+        None => "Second factor",
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AccountQuery {
+    notice: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<AccountQuery>,
+) -> Response {
+    page(&state, jar, query.notice.as_deref(), None)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn page(
+    state: &AppState,
+    jar: CookieJar,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
+    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(sign_in),
+    };
+    let factors: Vec<_> = state
+        .0
+        .db
+        .factors(&user.id)
+        .await?
+        .into_iter()
+        .map(|f| json!({ "id": f.id, "label": f.label, "kind": kind_label(&f.kind), "added": date(f.created_at) }))
+        .collect();
+    let notice = match notice {
+        Some("factor-added") => Some(
+            "Your authenticator app is set up. From now on you will be asked for a code when you sign in.",
+        ),
+        Some("factor-removed") => Some("The second step was removed."),
+        _ => None,
+    };
+    let context = json!({
+        "email": user.email,
+        "name": user.name,
+        "factors": factors,
+        "recovery_left": state.0.db.recovery_codes_left(&user.id).await?,
+        "csrf": state.0.csrf.token(&browser_id, CSRF_PURPOSE),
+        "notice": notice,
+        "error": error,
+    });
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok((jar, render_page(state, "account.html", context, status)).into_response())
+}
+
+fn check_csrf(state: &AppState, browser_id: &str, presented: &str) -> Result<(), PageError> {
+    if state.0.csrf.verify(browser_id, CSRF_PURPOSE, presented) {
+        Ok(())
+    } else {
+        tracing::warn!(target: "gatehouse::security", "account form without a valid CSRF token");
+        Err(PageError::Forbidden)
+    }
+}
+
+/// What the enrolment form carries between showing the QR code and the first code: sealed with the
+/// master key, so the browser can neither read the secret back from the form nor forge one.
+#[derive(Serialize, Deserialize)]
+struct PendingEnrolment {
+    user_id: String,
+    secret: String,
+    expires_at: i64,
+}
+
+impl PendingEnrolment {
+    fn seal(&self, state: &AppState) -> Result<String, PageError> {
+        let json = serde_json::to_vec(self).map_err(|e| PageError::Internal(e.to_string()))?;
+        Ok(state.0.provider.master_key.seal(&json, ENROLMENT_CONTEXT)?)
+    }
+
+    fn open(state: &AppState, sealed: &str, user_id: &str, now: i64) -> Option<(Self, TotpSecret)> {
+        let json = state
+            .0
+            .provider
+            .master_key
+            .open(sealed, ENROLMENT_CONTEXT)
+            .ok()?;
+        let pending: Self = serde_json::from_slice(&json).ok()?;
+        if pending.user_id != user_id || pending.expires_at <= now {
+            return None;
+        }
+        let secret = TotpSecret::from_bytes(URL_SAFE_NO_PAD.decode(&pending.secret).ok()?);
+        Some((pending, secret))
+    }
+}
+
+/// `GET /account/totp`: a new secret, its QR code and the key for typing in.
+pub async fn totp_start(State(state): State<AppState>, jar: CookieJar) -> Response {
+    totp_page(&state, jar, None, None)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn totp_page(
+    state: &AppState,
+    jar: CookieJar,
+    retry: Option<&str>,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
+    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(sign_in),
+    };
+    let now = state.0.provider.now();
+    let (sealed, secret) =
+        match retry.and_then(|sealed| PendingEnrolment::open(state, sealed, &user.id, now)) {
+            Some((_, secret)) => (retry.unwrap_or_default().to_owned(), secret),
+            None => {
+                let secret = TotpSecret::generate();
+                let pending = PendingEnrolment {
+                    user_id: user.id.clone(),
+                    secret: URL_SAFE_NO_PAD.encode(secret.as_bytes()),
+                    expires_at: now + ENROLMENT_SECONDS,
+                };
+                (pending.seal(state)?, secret)
+            }
+        };
+    let provisioning = totp::provisioning(&secret, &state.0.settings.display_name, &user.email)
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let context = json!({
+        "csrf": state.0.csrf.token(&browser_id, CSRF_PURPOSE),
+        "enrolment": sealed,
+        "qr": provisioning.qr_data_uri,
+        "otpauth_uri": provisioning.uri,
+        "secret": provisioning.grouped_secret,
+        "issuer": state.0.settings.display_name,
+        "email": user.email,
+        "error": error,
+    });
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok((jar, render_page(state, "totp_enrol.html", context, status)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TotpForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    enrolment: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    label: String,
+}
+
+/// `POST /account/totp`: saves the authenticator app once a current code proves it works.
+pub async fn totp_confirm(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<TotpForm>,
+) -> Response {
+    totp_save(&state, jar, form)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn totp_save(
+    state: &AppState,
+    jar: CookieJar,
+    form: TotpForm,
+) -> Result<Response, PageError> {
+    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(sign_in),
+    };
+    check_csrf(state, &browser_id, &form.csrf)?;
+    let now = state.0.provider.now();
+    let Some((_, secret)) = PendingEnrolment::open(state, &form.enrolment, &user.id, now) else {
+        return totp_page(
+            state,
+            jar,
+            None,
+            Some("That took too long. Scan this new code and try again."),
+        )
+        .await;
+    };
+    let Ok(step) = totp::verify(&secret, &form.code, now, None) else {
+        return totp_page(state, jar, Some(&form.enrolment), Some("That code is not right. Check the time on your phone and enter the code the app shows now.")).await;
+    };
+    let db = &state.0.db;
+    let existing = db.factors(&user.id).await?;
+    let id = new_factor_id();
+    let label = match form.label.trim() {
+        "" => "Authenticator app".to_owned(),
+        label => label.chars().take(60).collect(),
+    };
+    db.add_factor(&StoredFactor {
+        secret_sealed: Some(state.0.provider.master_key.seal(secret.as_bytes(), &id)?),
+        id,
+        user_id: user.id.clone(),
+        kind: MethodKind::Totp.as_str().to_owned(),
+        label,
+        detail: "{}".to_owned(),
+        is_default: existing.is_empty(),
+        created_at: now,
+        last_used_at: Some(now),
+        // The code just typed may not be used again to sign in.
+        last_step: Some(step),
+    })
+    .await?;
+    tracing::info!(target: "gatehouse::security", "authenticator app added");
+    if existing.is_empty() {
+        // The first second factor comes with recovery codes, shown this once.
+        return Ok((jar, recovery_codes_page(state, &user.id, now).await?).into_response());
+    }
+    Ok((jar, see_other("/account?notice=factor-added")).into_response())
+}
+
+async fn recovery_codes_page(
+    state: &AppState,
+    user_id: &str,
+    now: i64,
+) -> Result<Response, PageError> {
+    let codes = recovery::generate();
+    let hashes: Vec<String> = codes
+        .iter()
+        .filter_map(|c| recovery::hash(&state.0.recovery_key, c))
+        .collect();
+    state
+        .0
+        .db
+        .replace_recovery_codes(user_id, &hashes, now)
+        .await?;
+    Ok(render_page(
+        state,
+        "recovery_codes.html",
+        json!({ "codes": codes }),
+        StatusCode::OK,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmedForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    factor: String,
+}
+
+/// Checks the password typed to confirm a change, under the same throttle as sign-in. `Ok(None)` when
+/// the server is too busy to hash.
+async fn password_confirmed(
+    state: &AppState,
+    user: &User,
+    password: String,
+) -> Result<Option<bool>, PageError> {
+    let policy = state.0.settings.throttle;
+    let now = state.0.provider.now();
+    let key = ThrottlePolicy::account_key(&user.email);
+    if policy.account_blocked(
+        state
+            .0
+            .db
+            .failures_since(&key, policy.counting_since(now))
+            .await?,
+    ) {
+        return Ok(Some(false));
+    }
+    let Some(ok) = verify_password(state, Some(user.password_hash.clone()), password).await? else {
+        return Ok(None);
+    };
+    if !ok {
+        state
+            .0
+            .db
+            .record_failure(&key, policy.window_start(now))
+            .await?;
+        tracing::warn!(target: "gatehouse::security", "wrong password to confirm an account change");
+    }
+    Ok(Some(ok))
+}
+
+const WRONG_PASSWORD: &str = "That password is not right. Nothing was changed.";
+
+/// `POST /account/factors/remove`.
+pub async fn remove_factor(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<ConfirmedForm>,
+) -> Response {
+    remove(&state, jar, form)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn remove(
+    state: &AppState,
+    jar: CookieJar,
+    form: ConfirmedForm,
+) -> Result<Response, PageError> {
+    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(sign_in),
+    };
+    check_csrf(state, &browser_id, &form.csrf)?;
+    match password_confirmed(state, &user, form.password).await? {
+        None => return Ok(busy()),
+        Some(false) => return page(state, jar, None, Some(WRONG_PASSWORD)).await,
+        Some(true) => {}
+    }
+    let db = &state.0.db;
+    if !db.remove_factor(&user.id, &form.factor).await? {
+        return page(
+            state,
+            jar,
+            None,
+            Some("That second step was not found. Nothing was changed."),
+        )
+        .await;
+    }
+    // Without any second factor left, recovery codes have nothing to stand in for.
+    if db.factors(&user.id).await?.is_empty() {
+        db.replace_recovery_codes(&user.id, &[], state.0.provider.now())
+            .await?;
+    }
+    tracing::info!(target: "gatehouse::security", "second factor removed");
+    Ok((jar, see_other("/account?notice=factor-removed")).into_response())
+}
+
+/// `POST /account/recovery-codes`: a new set; the old one stops working.
+pub async fn regenerate_recovery_codes(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<ConfirmedForm>,
+) -> Response {
+    regenerate(&state, jar, form)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn regenerate(
+    state: &AppState,
+    jar: CookieJar,
+    form: ConfirmedForm,
+) -> Result<Response, PageError> {
+    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(sign_in),
+    };
+    check_csrf(state, &browser_id, &form.csrf)?;
+    match password_confirmed(state, &user, form.password).await? {
+        None => return Ok(busy()),
+        Some(false) => return page(state, jar, None, Some(WRONG_PASSWORD)).await,
+        Some(true) => {}
+    }
+    if state.0.db.factors(&user.id).await?.is_empty() {
+        return page(
+            state,
+            jar,
+            None,
+            Some("Set up a second step first; recovery codes stand in for it."),
+        )
+        .await;
+    }
+    tracing::info!(target: "gatehouse::security", "recovery codes replaced");
+    Ok((
+        jar,
+        recovery_codes_page(state, &user.id, state.0.provider.now()).await?,
+    )
+        .into_response())
+}
+
+/// A random factor id (132 bits).
+fn new_factor_id() -> String {
+    gatehouse_login::csrf::random_id()[..22].to_owned()
+}

@@ -1,0 +1,286 @@
+//! `GET|POST /mfa`: the second factor at sign-in, and `GET /continue` after a notice.
+
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use gatehouse_login::sign_in::SignInStep;
+use gatehouse_mfa::attempts::AttemptPolicy;
+use gatehouse_mfa::totp::TotpSecret;
+use gatehouse_mfa::{MethodKind, MfaError, assurance, recovery};
+use gatehouse_oidc::authorize::SignedIn;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::flow;
+use super::login::FlowQuery;
+use crate::error::{PageError, render_page};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct ChallengeQuery {
+    #[serde(default)]
+    flow: String,
+    method: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ChallengeForm {
+    #[serde(default)]
+    flow: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    code: String,
+}
+
+const WRONG_CODE: &str = "That code is not right. Check it and try again.";
+const METHOD_LOCKED: &str =
+    "There were too many wrong codes. Wait 15 minutes, then try again, or use another method.";
+const ACCOUNT_LOCKED: &str = "Your second step is locked after too many wrong codes. Contact the company that runs this service to unlock it.";
+
+fn method_label(method: MethodKind) -> &'static str {
+    match method {
+        MethodKind::Totp => "Use your authenticator app",
+        MethodKind::RecoveryCode => "Use a recovery code",
+    }
+}
+
+/// The methods this person can use now: their factors' kinds, and recovery codes while any are left.
+async fn available(state: &AppState, user_id: &str) -> Result<Vec<MethodKind>, PageError> {
+    let mut methods: Vec<MethodKind> = Vec::new();
+    for factor in state.0.db.factors(user_id).await? {
+        if let Some(kind) = MethodKind::parse(&factor.kind)
+            && !methods.contains(&kind)
+        {
+            methods.push(kind);
+        }
+    }
+    if state.0.db.recovery_codes_left(user_id).await? > 0 {
+        methods.push(MethodKind::RecoveryCode);
+    }
+    Ok(methods)
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<ChallengeQuery>,
+) -> Response {
+    show(&state, jar, query)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn show(
+    state: &AppState,
+    jar: CookieJar,
+    query: ChallengeQuery,
+) -> Result<Response, PageError> {
+    let (pending, browser_id) = flow::load(state, &jar, &query.flow).await?;
+    let SignInStep::SecondFactor { user_id, method } = &pending.step else {
+        return flow::go_to_step(state, &pending.id, &pending.step).await;
+    };
+    let methods = available(state, user_id).await?;
+    let chosen = query
+        .method
+        .as_deref()
+        .or(Some(method.as_str()))
+        .and_then(MethodKind::parse);
+    let method = chosen
+        .filter(|m| methods.contains(m))
+        .or(methods.first().copied());
+    let Some(method) = method else {
+        return Err(PageError::expired());
+    };
+    Ok(challenge_page(
+        state,
+        &pending,
+        &browser_id,
+        method,
+        &methods,
+        None,
+        StatusCode::OK,
+    ))
+}
+
+fn challenge_page(
+    state: &AppState,
+    pending: &flow::Pending,
+    browser_id: &str,
+    method: MethodKind,
+    methods: &[MethodKind],
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let others: Vec<_> = methods
+        .iter()
+        .filter(|m| **m != method)
+        .map(|m| json!({ "method": m.as_str(), "label": method_label(*m) }))
+        .collect();
+    let context = json!({
+        "flow": pending.id,
+        "csrf": state.0.csrf.token(browser_id, &flow::csrf_purpose(&pending.id)),
+        "method": method.as_str(),
+        "others": others,
+        "error": error,
+        "issuer": state.0.settings.display_name,
+        "client_name": pending.target.audience_name(state),
+    });
+    render_page(state, "mfa.html", context, status)
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<ChallengeForm>,
+) -> Response {
+    submit(&state, jar, form)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn submit(
+    state: &AppState,
+    jar: CookieJar,
+    form: ChallengeForm,
+) -> Result<Response, PageError> {
+    let (pending, browser_id) = flow::load_submitted(state, &jar, &form.flow, &form.csrf).await?;
+    let SignInStep::SecondFactor { user_id, .. } = &pending.step else {
+        return flow::go_to_step(state, &pending.id, &pending.step).await;
+    };
+    let user_id = user_id.clone();
+    let methods = available(state, &user_id).await?;
+    let Some(method) = MethodKind::parse(&form.method).filter(|m| methods.contains(m)) else {
+        return Err(PageError::expired());
+    };
+    let db = &state.0.db;
+    let policy: AttemptPolicy = state.0.settings.mfa_attempts;
+    let now = state.0.provider.now();
+    let method_key = AttemptPolicy::method_key(&user_id, method.as_str());
+    let consecutive_key = AttemptPolicy::consecutive_key(&user_id);
+    let page = |error, status| {
+        challenge_page(
+            state,
+            &pending,
+            &browser_id,
+            method,
+            &methods,
+            Some(error),
+            status,
+        )
+    };
+
+    // NIST SP 800-63B §5.2.2: the counters live in the database, shared by every session and node.
+    if policy.account_locked(db.failures_since(&consecutive_key, 0).await?) {
+        tracing::warn!(target: "gatehouse::security", "second factor locked for the account");
+        return Ok(page(ACCOUNT_LOCKED, StatusCode::TOO_MANY_REQUESTS));
+    }
+    if policy.method_locked(
+        db.failures_since(&method_key, policy.counting_since(now))
+            .await?,
+    ) {
+        tracing::warn!(target: "gatehouse::security", method = method.as_str(), "second factor method locked");
+        return Ok(page(METHOD_LOCKED, StatusCode::TOO_MANY_REQUESTS));
+    }
+    let verified = match method {
+        MethodKind::Totp => verify_totp(state, &user_id, &form.code, now).await?,
+        MethodKind::RecoveryCode => match recovery::hash(&state.0.recovery_key, &form.code) {
+            Some(hash) => db.use_recovery_code(&user_id, &hash, now).await?,
+            None => false,
+        },
+    };
+    if !verified {
+        db.record_failure(&method_key, policy.window_start(now))
+            .await?;
+        db.record_failure(&consecutive_key, 0).await?;
+        tracing::info!(target: "gatehouse::security", method = method.as_str(), "second factor failed");
+        return Ok(page(WRONG_CODE, StatusCode::OK));
+    }
+    db.clear_failures(&method_key).await?;
+    db.clear_failures(&consecutive_key).await?;
+    tracing::info!(target: "gatehouse::security", method = method.as_str(), "second factor accepted");
+
+    let (jar, signed_in) = flow::start_session(
+        state,
+        jar,
+        &user_id,
+        assurance::amr(Some(method)),
+        assurance::acr(Some(method)),
+    )
+    .await?;
+    if method == MethodKind::RecoveryCode {
+        // Tell the person how many codes remain before going on.
+        let left = db.recovery_codes_left(&user_id).await?;
+        let step = SignInStep::Authenticated { user_id };
+        db.update_pending_sign_in(&gatehouse_oidc::token_hash(&pending.id), &step.to_json())
+            .await?;
+        let context =
+            json!({ "left": left, "continue_url": format!("/continue?flow={}", pending.id) });
+        return Ok((
+            jar,
+            render_page(state, "recovery_used.html", context, StatusCode::OK),
+        )
+            .into_response());
+    }
+    flow::continue_signed_in(state, jar, pending, signed_in).await
+}
+
+/// Checks `code` against each of the person's authenticator apps; a matching step is accepted at most
+/// once across all nodes (the store's conditional update decides).
+async fn verify_totp(
+    state: &AppState,
+    user_id: &str,
+    code: &str,
+    now: i64,
+) -> Result<bool, PageError> {
+    for factor in state.0.db.factors(user_id).await? {
+        if factor.kind != MethodKind::Totp.as_str() {
+            continue;
+        }
+        let Some(sealed) = &factor.secret_sealed else {
+            continue;
+        };
+        let secret = TotpSecret::from_bytes(state.0.provider.master_key.open(sealed, &factor.id)?);
+        match gatehouse_mfa::totp::verify(&secret, code, now, factor.last_step) {
+            Ok(step) => return Ok(state.0.db.accept_totp_step(&factor.id, step, now).await?),
+            Err(MfaError::Replayed) => {
+                tracing::warn!(target: "gatehouse::security", "replayed authenticator code refused");
+                return Ok(false);
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(false)
+}
+
+/// `GET /continue`: goes on with a sign-in after a notice page.
+pub async fn continue_after_notice(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<FlowQuery>,
+) -> Response {
+    resume(&state, jar, &query.flow)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn resume(state: &AppState, jar: CookieJar, flow_id: &str) -> Result<Response, PageError> {
+    let (pending, _) = flow::load(state, &jar, flow_id).await?;
+    let SignInStep::Authenticated { user_id } = &pending.step else {
+        return flow::go_to_step(state, &pending.id, &pending.step).await;
+    };
+    let Some(session) = flow::signed_in(state, &jar)
+        .await?
+        .filter(|s| s.user_id == *user_id)
+    else {
+        return Err(PageError::expired());
+    };
+    let signed_in = SignedIn {
+        authenticated_now: true,
+        ..session
+    };
+    flow::continue_signed_in(state, jar, pending, signed_in).await
+}
