@@ -6,11 +6,12 @@ use anyhow::Context as _;
 use axum::Router;
 use gatehouse_login::password::Passwords;
 use gatehouse_login::theme::Theme;
+use gatehouse_notify::email::EmailSender;
 use gatehouse_oidc::client::{Client, ClientKind, ClientRegistry, GrantType};
 use gatehouse_oidc::keys::SigningAlg;
 use gatehouse_oidc::scope::Scopes;
 use gatehouse_oidc::{Clock, Provider};
-use gatehouse_server::{AppState, DemoAccount, Settings};
+use gatehouse_server::{AppState, DemoAccount, Senders, Settings};
 use gatehouse_store::{Database, StoreError};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
@@ -94,6 +95,11 @@ impl Gatehouse {
             demo,
             display_name: config.file.display_name.clone(),
             mfa_attempts: config.mfa_attempts(),
+            sms_countries: config.file.mfa.sms_countries.clone(),
+        };
+        let senders = Senders {
+            email: Some(EmailSender::new(&config.email()).context("setting up e-mail")?),
+            sms: Some(gatehouse_notify::sms::sms_sender(&config.sms()).context("setting up SMS")?),
         };
         let state = AppState::new(
             provider.clone(),
@@ -101,6 +107,7 @@ impl Gatehouse {
             theme,
             passwords.clone(),
             settings,
+            senders,
         );
         Ok(Self {
             state,

@@ -10,6 +10,8 @@ use figment::providers::{Env, Format as _, Serialized, Toml};
 use gatehouse_login::password::HashParams;
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::attempts::AttemptPolicy;
+use gatehouse_notify::email::EmailConfig;
+use gatehouse_notify::sms::SmsConfig;
 use gatehouse_oidc::client::{Client, ClientKind, ClientRegistry, ClientSecret, GrantType};
 use gatehouse_oidc::keys::SigningAlg;
 use gatehouse_oidc::scope::Scopes;
@@ -41,6 +43,10 @@ pub struct ServerFile {
     pub password_hashing: HashingFile,
     pub login_throttle: ThrottleFile,
     pub mfa: MfaFile,
+    /// How e-mail is sent; default: `.eml` files under `<data_dir>/outbox/email`.
+    pub email: Option<EmailConfig>,
+    /// How SMS is sent; default: JSON lines in `<data_dir>/outbox/sms.jsonl`.
+    pub sms: Option<SmsConfig>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,6 +58,8 @@ pub struct MfaFile {
     pub lock_seconds: i64,
     /// Consecutive failures on one account before its second factor is locked for good.
     pub max_consecutive_failures: i64,
+    /// Countries (ISO 3166 codes) whose mobile numbers may receive SMS codes.
+    pub sms_countries: Vec<String>,
 }
 
 impl Default for MfaFile {
@@ -61,6 +69,7 @@ impl Default for MfaFile {
             max_failures: p.max_failures,
             lock_seconds: p.lock_seconds,
             max_consecutive_failures: p.max_consecutive,
+            sms_countries: vec!["NL".into(), "BE".into()],
         }
     }
 }
@@ -110,6 +119,8 @@ impl Default for ServerFile {
             password_hashing: HashingFile::default(),
             login_throttle: ThrottleFile::default(),
             mfa: MfaFile::default(),
+            email: None,
+            sms: None,
         }
     }
 }
@@ -508,6 +519,22 @@ impl Config {
             iterations: h.iterations,
             parallelism: h.parallelism,
         }
+    }
+
+    pub fn email(&self) -> EmailConfig {
+        self.file
+            .email
+            .clone()
+            .unwrap_or_else(|| EmailConfig::File {
+                dir: self.file.data_dir.join("outbox/email"),
+                from: format!("{} <no-reply@localhost>", self.file.display_name),
+            })
+    }
+
+    pub fn sms(&self) -> SmsConfig {
+        self.file.sms.clone().unwrap_or_else(|| SmsConfig::File {
+            path: self.file.data_dir.join("outbox/sms.jsonl"),
+        })
     }
 
     pub fn mfa_attempts(&self) -> AttemptPolicy {

@@ -1,6 +1,7 @@
 //! Where a pending sign-in stands. Stored as JSON with the pending authorization request; each page
 //! handler accepts only the step it serves.
 
+use gatehouse_mfa::code::SentCode;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -9,7 +10,13 @@ pub enum SignInStep {
     /// Waiting for e-mail and password.
     Credentials,
     /// The password was right; waiting for a second factor. No session exists yet.
-    SecondFactor { user_id: String, method: String },
+    SecondFactor {
+        user_id: String,
+        method: String,
+        /// The code sent by e-mail or SMS for this sign-in, if one was sent.
+        #[serde(default)]
+        sent: Option<SentChallenge>,
+    },
     /// Signed in during this sign-in and shown a notice (e.g. recovery codes left); continues at
     /// `/continue`.
     Authenticated { user_id: String },
@@ -18,6 +25,14 @@ pub enum SignInStep {
         user_id: String,
         authenticated_now: bool,
     },
+}
+
+/// A code sent to one of the person's factors during this sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentChallenge {
+    pub factor_id: String,
+    pub method: String,
+    pub code: SentCode,
 }
 
 impl SignInStep {

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::LoginError;
 
-/// Every page a theme must provide.
+/// Every page and message a theme must provide.
 pub const PAGES: &[&str] = &[
     "home.html",
     "login.html",
@@ -22,6 +22,9 @@ pub const PAGES: &[&str] = &[
     "account.html",
     "totp_enrol.html",
     "recovery_codes.html",
+    "code_enrol.html",
+    "email_code.txt",
+    "sms_code.txt",
 ];
 
 #[derive(Debug)]
@@ -41,7 +44,14 @@ impl Theme {
     /// start-up with the file and line instead of showing a blank page later.
     pub fn load(dir: &Path) -> Result<Self, LoginError> {
         let mut env = Environment::new();
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+        // HTML pages are escaped as HTML; plain-text e-mails and SMS (`*.txt`) as text.
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                minijinja::AutoEscape::Html
+            } else {
+                minijinja::AutoEscape::None
+            }
+        });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
         let entries = std::fs::read_dir(dir)
             .map_err(|e| LoginError::Theme(format!("{}: {e}", dir.display())))?;
@@ -50,7 +60,7 @@ impl Theme {
             let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
                 continue;
             };
-            if !name.ends_with(".html") {
+            if !(name.ends_with(".html") || name.ends_with(".txt")) {
                 continue;
             }
             let source = std::fs::read_to_string(&path)

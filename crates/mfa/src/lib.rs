@@ -7,9 +7,12 @@
 
 pub mod assurance;
 pub mod attempts;
+pub mod code;
+pub mod email;
 pub mod error;
 pub mod method;
 pub mod recovery;
+pub mod sms;
 pub mod totp;
 
 pub use error::MfaError;

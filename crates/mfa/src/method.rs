@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 pub enum MethodKind {
     /// An authenticator app (RFC 6238 TOTP).
     Totp,
+    /// A code e-mailed to a second address.
+    Email,
+    /// A code sent by SMS to a mobile number.
+    Sms,
     /// A single-use recovery code, usable in place of any other factor.
     RecoveryCode,
 }
@@ -15,12 +19,14 @@ impl MethodKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Totp => "totp",
+            Self::Email => "email",
+            Self::Sms => "sms",
             Self::RecoveryCode => "recovery_code",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Totp, Self::RecoveryCode]
+        [Self::Totp, Self::Sms, Self::Email, Self::RecoveryCode]
             .into_iter()
             .find(|k| k.as_str() == text)
     }
@@ -29,7 +35,9 @@ impl MethodKind {
     pub fn amr(self) -> &'static str {
         match self {
             // RFC 8176 §2: "otp", one-time password (an authenticator app's code, or a recovery code).
-            Self::Totp | Self::RecoveryCode => "otp",
+            Self::Totp | Self::Email | Self::RecoveryCode => "otp",
+            // RFC 8176 §2: "sms", confirmation by text message.
+            Self::Sms => "sms",
         }
     }
 }

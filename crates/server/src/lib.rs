@@ -6,10 +6,11 @@
 mod cookies;
 mod error;
 mod headers;
+mod notify;
 mod pages;
 mod protocol;
 mod router;
 mod state;
 
 pub use router::router;
-pub use state::{AppState, DemoAccount, Settings};
+pub use state::{AppState, DemoAccount, Senders, Settings};

@@ -5,7 +5,7 @@ use axum::routing::{get, post};
 use gatehouse_oidc::discovery::paths;
 
 use crate::headers;
-use crate::pages::{account, authorize, consent, end_session, home, login, mfa};
+use crate::pages::{account, authorize, consent, end_session, enrol_code, home, login, mfa};
 use crate::protocol::{discovery, introspect, revoke, token, userinfo};
 use crate::state::AppState;
 
@@ -35,6 +35,12 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
             "/account/totp",
             get(account::totp_start).post(account::totp_confirm),
         )
+        .route(
+            "/account/{channel}",
+            get(enrol_code::start).post(enrol_code::send),
+        )
+        .route("/account/{channel}/confirm", post(enrol_code::confirm))
+        .route("/mfa/resend", post(mfa::resend))
         .route("/account/factors/remove", post(account::remove_factor))
         .route(
             "/account/recovery-codes",

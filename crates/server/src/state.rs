@@ -7,6 +7,8 @@ use gatehouse_login::password::Passwords;
 use gatehouse_login::theme::Theme;
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::attempts::AttemptPolicy;
+use gatehouse_notify::email::EmailSender;
+use gatehouse_notify::sms::SmsSender;
 use gatehouse_oidc::Provider;
 use gatehouse_store::Database;
 use tokio::sync::Semaphore;
@@ -30,9 +32,18 @@ pub struct Settings {
     /// At most this many password hashes run at once; more wait briefly, then get 503.
     pub max_concurrent_hashes: usize,
     pub demo: Option<DemoAccount>,
+    /// Countries (ISO 3166 codes) whose mobile numbers may receive SMS codes.
+    pub sms_countries: Vec<String>,
     /// The name people see for this service; also the issuer label in authenticator apps.
     pub display_name: String,
     pub mfa_attempts: AttemptPolicy,
+}
+
+/// How codes and notices reach people.
+#[derive(Debug, Clone, Default)]
+pub struct Senders {
+    pub email: Option<EmailSender>,
+    pub sms: Option<Arc<dyn SmsSender>>,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +59,10 @@ pub(crate) struct Inner {
     pub csrf: CsrfKey,
     /// HMAC key of stored recovery codes.
     pub recovery_key: [u8; 32],
+    /// HMAC key of codes sent by e-mail or SMS.
+    pub code_key: [u8; 32],
+    pub email: Option<EmailSender>,
+    pub sms: Option<Arc<dyn SmsSender>>,
     pub settings: Settings,
     pub discovery_json: String,
 }
@@ -59,9 +74,11 @@ impl AppState {
         theme: Theme,
         passwords: Passwords,
         settings: Settings,
+        senders: Senders,
     ) -> Self {
         let csrf = CsrfKey::new(provider.master_key.derive("gatehouse csrf v1"));
         let recovery_key = provider.master_key.derive("gatehouse recovery codes v1");
+        let code_key = provider.master_key.derive("gatehouse sent codes v1");
         let discovery_json = provider.discovery_document(&["en"]).to_string();
         Self(Arc::new(Inner {
             hashing: Semaphore::new(settings.max_concurrent_hashes.max(1)),
@@ -71,6 +88,9 @@ impl AppState {
             passwords,
             csrf,
             recovery_key,
+            code_key,
+            email: senders.email,
+            sms: senders.sms,
             settings,
             discovery_json,
         }))

@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use gatehouse::app::Gatehouse;
 use gatehouse_login::password::{HashParams, Passwords};
+use gatehouse_notify::smtp_sink::SmtpSink;
 use gatehouse_oidc::clock::OffsetClock;
 use gatehouse_store::Database;
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
@@ -34,6 +35,10 @@ pub struct TestServer {
     pub db: Database,
     pub passwords: Passwords,
     pub provider: Arc<gatehouse_oidc::Provider>,
+    /// Receives every e-mail this server sends, over real SMTP on 127.0.0.1.
+    pub smtp: SmtpSink,
+    /// The SMS outbox: one JSON line per text message.
+    pub sms_outbox: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
     schema: Option<(String, String)>,
     _dir: tempfile::TempDir,
@@ -130,9 +135,19 @@ impl TestServer {
         for (name, text) in client_files() {
             std::fs::write(clients.join(name), text).unwrap();
         }
+        let smtp = SmtpSink::start().await;
+        let mail = format!(
+            "[email]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\nfrom = \"Gatehouse <no-reply@gatehouse.test>\"\n",
+            smtp.addr.port()
+        );
+        let sms_outbox = dir.path().join("sms.jsonl");
+        let mail = format!(
+            "{mail}\n[sms]\nsender = \"file\"\npath = {:?}\n",
+            sms_outbox.display().to_string()
+        );
         let config_path = dir.path().join("gatehouse.toml");
         let config = format!(
-            "issuer = {issuer:?}\ndata_dir = {:?}\nclients_dir = {:?}\ntheme_dir = {:?}\nmaster_key = {:?}\n{extra}\n",
+            "issuer = {issuer:?}\ndata_dir = {:?}\nclients_dir = {:?}\ntheme_dir = {:?}\nmaster_key = {:?}\n{extra}\n{mail}\n",
             dir.path().join("data").display().to_string(),
             clients.display().to_string(),
             repo().join("themes/default").display().to_string(),
@@ -169,6 +184,8 @@ impl TestServer {
             db,
             passwords,
             provider,
+            smtp,
+            sms_outbox,
             shutdown: Some(tx),
             schema,
             _dir: dir,
@@ -422,8 +439,38 @@ pub fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
 }
 
 impl TestServer {
+    /// Every text message sent so far, as (number, text).
+    pub fn text_messages(&self) -> Vec<(String, String)> {
+        let Ok(outbox) = std::fs::read_to_string(&self.sms_outbox) else {
+            return Vec::new();
+        };
+        outbox
+            .lines()
+            .map(|line| {
+                let message: serde_json::Value = serde_json::from_str(line).unwrap();
+                (
+                    message["to"].as_str().unwrap().to_owned(),
+                    message["text"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
     /// Now, on the server's clock.
     pub fn now(&self) -> i64 {
         gatehouse_oidc::Clock::now(&*self.clock)
     }
+}
+
+/// The first run of six digits in a text (a code in an e-mail or SMS).
+pub fn six_digits(text: &str) -> String {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(5))
+        .find(|&i| {
+            bytes[i..i + 6].iter().all(u8::is_ascii_digit)
+                && (i == 0 || !bytes[i - 1].is_ascii_digit())
+                && bytes.get(i + 6).is_none_or(|b| !b.is_ascii_digit())
+        })
+        .map(|i| text[i..i + 6].to_owned())
+        .unwrap_or_else(|| panic!("no six-digit code in:\n{text}"))
 }

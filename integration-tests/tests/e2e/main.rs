@@ -9,10 +9,12 @@
 )]
 mod authorize_errors;
 mod code_flow;
+mod email_code;
 mod harness;
 mod key_rotation;
 mod logout;
 mod second_factor;
 mod sign_in;
+mod sms_code;
 mod token_errors;
 mod userinfo_errors;

@@ -9,7 +9,11 @@ use crate::harness::*;
 const WEB_CB: &str = "http://localhost/web/callback";
 
 /// Signs in to the account page with the password (no second factor yet) and returns its HTML.
-async fn account_page(server: &TestServer, browser: &reqwest::Client, email: &str) -> String {
+pub(crate) async fn account_page(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    email: &str,
+) -> String {
     let response = browser.get(server.url("/account")).send().await.unwrap();
     assert_eq!(response.status(), 303, "the account page needs a sign-in");
     let login = location(&response);
@@ -106,7 +110,7 @@ async fn enrol_totp(server: &TestServer, browser: &reqwest::Client, email: &str)
 }
 
 /// Starts a sign-in for the web client and posts the password; returns the /mfa page's (flow, csrf, html).
-async fn reach_challenge(
+pub(crate) async fn reach_challenge(
     server: &TestServer,
     browser: &reqwest::Client,
     rp: &Rp,
@@ -139,7 +143,7 @@ async fn reach_challenge(
     (flow, form_value(&page, "csrf"), page, start)
 }
 
-async fn answer(
+pub(crate) async fn answer(
     server: &TestServer,
     browser: &reqwest::Client,
     flow: &str,

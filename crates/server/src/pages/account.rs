@@ -24,13 +24,13 @@ use crate::cookies;
 use crate::error::{PageError, render_page};
 use crate::state::AppState;
 
-const CSRF_PURPOSE: &str = "account";
+pub(super) const CSRF_PURPOSE: &str = "account";
 /// Minutes a person has to type the first code after the QR code is shown.
 const ENROLMENT_SECONDS: i64 = 15 * 60;
 const ENROLMENT_CONTEXT: &str = "totp-enrolment";
 
 /// The signed-in person and their browser id, or the response that sends them to sign in.
-async fn signed_in_user(
+pub(super) async fn signed_in_user(
     state: &AppState,
     jar: CookieJar,
 ) -> Result<Result<(CookieJar, User, String), Response>, PageError> {
@@ -62,6 +62,8 @@ fn date(seconds: i64) -> String {
 fn kind_label(kind: &str) -> &'static str {
     match MethodKind::parse(kind) {
         Some(MethodKind::Totp) => "Authenticator app",
+        Some(MethodKind::Email) => "Codes by e-mail",
+        Some(MethodKind::Sms) => "Codes by text message",
         Some(MethodKind::RecoveryCode) => "Recovery code",
         None => "Second factor",
     }
@@ -124,7 +126,11 @@ async fn page(
     Ok((jar, render_page(state, "account.html", context, status)).into_response())
 }
 
-fn check_csrf(state: &AppState, browser_id: &str, presented: &str) -> Result<(), PageError> {
+pub(super) fn check_csrf(
+    state: &AppState,
+    browser_id: &str,
+    presented: &str,
+) -> Result<(), PageError> {
     if state.0.csrf.verify(browser_id, CSRF_PURPOSE, presented) {
         Ok(())
     } else {
@@ -283,9 +289,19 @@ async fn totp_save(
     })
     .await?;
     tracing::info!(target: "gatehouse::security", "authenticator app added");
-    if existing.is_empty() {
-        // The first second factor comes with recovery codes, shown this once.
-        return Ok((jar, recovery_codes_page(state, &user.id, now).await?).into_response());
+    factor_added(state, jar, &user.id, existing.is_empty(), now).await
+}
+
+/// After a factor is saved: the first one comes with recovery codes, shown this once.
+pub(super) async fn factor_added(
+    state: &AppState,
+    jar: CookieJar,
+    user_id: &str,
+    first: bool,
+    now: i64,
+) -> Result<Response, PageError> {
+    if first {
+        return Ok((jar, recovery_codes_page(state, user_id, now).await?).into_response());
     }
     Ok((jar, see_other("/account?notice=factor-added")).into_response())
 }
@@ -447,6 +463,6 @@ async fn regenerate(
 }
 
 /// A random factor id (132 bits).
-fn new_factor_id() -> String {
+pub(super) fn new_factor_id() -> String {
     gatehouse_login::csrf::random_id()[..22].to_owned()
 }

@@ -161,6 +161,7 @@ async fn submit(
     // A person with a second factor must use it before any session exists.
     if let Some(default) = db.factors(&user.id).await?.first() {
         let step = SignInStep::SecondFactor {
+            sent: None,
             user_id: user.id.clone(),
             method: default.kind.clone(),
         };

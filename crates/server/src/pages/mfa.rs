@@ -1,11 +1,14 @@
-//! `GET|POST /mfa`: the second factor at sign-in, and `GET /continue` after a notice.
+//! `GET|POST /mfa`: the second factor at sign-in; `POST /mfa/resend`; `GET /continue` after a notice.
 
-use axum::extract::{Form, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use gatehouse_login::sign_in::SignInStep;
+use gatehouse_login::sign_in::{SentChallenge, SignInStep};
 use gatehouse_mfa::attempts::AttemptPolicy;
+use gatehouse_mfa::code::{self, SentCode};
 use gatehouse_mfa::totp::TotpSecret;
 use gatehouse_mfa::{MethodKind, MfaError, assurance, recovery};
 use gatehouse_oidc::authorize::SignedIn;
@@ -15,6 +18,7 @@ use serde_json::json;
 use super::flow;
 use super::login::FlowQuery;
 use crate::error::{PageError, render_page};
+use crate::notify::{self, Delivery};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -44,6 +48,8 @@ const ACCOUNT_LOCKED: &str = "Your second step is locked after too many wrong co
 fn method_label(method: MethodKind) -> &'static str {
     match method {
         MethodKind::Totp => "Use your authenticator app",
+        MethodKind::Sms => "Send a code by text message",
+        MethodKind::Email => "Send a code to your other e-mail address",
         MethodKind::RecoveryCode => "Use a recovery code",
     }
 }
@@ -66,10 +72,11 @@ async fn available(state: &AppState, user_id: &str) -> Result<Vec<MethodKind>, P
 
 pub async fn get(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
     Query(query): Query<ChallengeQuery>,
 ) -> Response {
-    show(&state, jar, query)
+    show(&state, jar, peer, query)
         .await
         .unwrap_or_else(|e| e.render(&state))
 }
@@ -77,10 +84,14 @@ pub async fn get(
 async fn show(
     state: &AppState,
     jar: CookieJar,
+    peer: SocketAddr,
     query: ChallengeQuery,
 ) -> Result<Response, PageError> {
     let (pending, browser_id) = flow::load(state, &jar, &query.flow).await?;
-    let SignInStep::SecondFactor { user_id, method } = &pending.step else {
+    let SignInStep::SecondFactor {
+        user_id, method, ..
+    } = &pending.step
+    else {
         return flow::go_to_step(state, &pending.id, &pending.step).await;
     };
     let methods = available(state, user_id).await?;
@@ -89,47 +100,193 @@ async fn show(
         .as_deref()
         .or(Some(method.as_str()))
         .and_then(MethodKind::parse);
-    let method = chosen
+    let Some(method) = chosen
         .filter(|m| methods.contains(m))
-        .or(methods.first().copied());
-    let Some(method) = method else {
+        .or(methods.first().copied())
+    else {
         return Err(PageError::expired());
     };
-    Ok(challenge_page(
-        state,
-        &pending,
-        &browser_id,
-        method,
-        &methods,
-        None,
-        StatusCode::OK,
-    ))
+    // Codes by e-mail or SMS are sent on arrival at this page, not before.
+    let delivery = send_code(state, &pending, method, peer, false).await?;
+    let mut page = Challenge::new(&pending, &browser_id, method, &methods);
+    page.delivery = delivery;
+    Ok(page.render(state, StatusCode::OK))
 }
 
-fn challenge_page(
+/// Sends a code for `method` when it is a method that sends codes and none is pending (or `resend`
+/// asks for a new one after the cool-down), and remembers it with the pending sign-in.
+async fn send_code(
     state: &AppState,
     pending: &flow::Pending,
-    browser_id: &str,
     method: MethodKind,
-    methods: &[MethodKind],
-    error: Option<&str>,
-    status: StatusCode,
+    peer: SocketAddr,
+    resend: bool,
+) -> Result<Option<Delivery>, PageError> {
+    let SignInStep::SecondFactor { user_id, sent, .. } = &pending.step else {
+        return Ok(None);
+    };
+    let Some(policy) = notify::code_policy(method) else {
+        return Ok(None);
+    };
+    let Some(factor) = state
+        .0
+        .db
+        .factors(user_id)
+        .await?
+        .into_iter()
+        .find(|f| f.kind == method.as_str())
+    else {
+        return Ok(None);
+    };
+    let now = state.0.provider.now();
+    let destination = notify::destination(&factor);
+    if let Some(sent) = sent.as_ref().filter(|s| s.factor_id == factor.id) {
+        if !resend && now < sent.code.expires_at {
+            return Ok(Some(Delivery::AlreadySent {
+                to: destination.masked,
+            }));
+        }
+        if resend && !sent.code.may_resend(now, policy) {
+            return Ok(Some(Delivery::TooSoon {
+                to: destination.masked,
+            }));
+        }
+    }
+    if !notify::may_send(state, user_id, &destination, peer, now).await? {
+        return Ok(Some(Delivery::Limited));
+    }
+    let typed_code = code::generate();
+    let sent_code = SentCode::new(&state.0.code_key, &typed_code, now, policy);
+    if let Err(e) = notify::send_code(state, &destination, &typed_code, policy).await {
+        tracing::error!(error = %e, method = method.as_str(), "sending a sign-in code failed");
+        return Ok(Some(Delivery::Failed));
+    }
+    let step = SignInStep::SecondFactor {
+        user_id: user_id.clone(),
+        method: method.as_str().to_owned(),
+        sent: Some(SentChallenge {
+            factor_id: factor.id.clone(),
+            method: method.as_str().to_owned(),
+            code: sent_code,
+        }),
+    };
+    state
+        .0
+        .db
+        .update_pending_sign_in(&gatehouse_oidc::token_hash(&pending.id), &step.to_json())
+        .await?;
+    tracing::info!(target: "gatehouse::security", method = method.as_str(), "sign-in code sent");
+    Ok(Some(Delivery::Sent {
+        to: destination.masked,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct ResendForm {
+    #[serde(default)]
+    flow: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    method: String,
+}
+
+/// `POST /mfa/resend`: a new code after the cool-down; the old one stops working.
+pub async fn resend(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    Form(form): Form<ResendForm>,
 ) -> Response {
-    let others: Vec<_> = methods
-        .iter()
-        .filter(|m| **m != method)
-        .map(|m| json!({ "method": m.as_str(), "label": method_label(*m) }))
-        .collect();
-    let context = json!({
-        "flow": pending.id,
-        "csrf": state.0.csrf.token(browser_id, &flow::csrf_purpose(&pending.id)),
-        "method": method.as_str(),
-        "others": others,
-        "error": error,
-        "issuer": state.0.settings.display_name,
-        "client_name": pending.target.audience_name(state),
-    });
-    render_page(state, "mfa.html", context, status)
+    resend_code(&state, jar, peer, form)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn resend_code(
+    state: &AppState,
+    jar: CookieJar,
+    peer: SocketAddr,
+    form: ResendForm,
+) -> Result<Response, PageError> {
+    let (pending, browser_id) = flow::load_submitted(state, &jar, &form.flow, &form.csrf).await?;
+    let SignInStep::SecondFactor { user_id, .. } = &pending.step else {
+        return flow::go_to_step(state, &pending.id, &pending.step).await;
+    };
+    let methods = available(state, user_id).await?;
+    let Some(method) = MethodKind::parse(&form.method).filter(|m| methods.contains(m)) else {
+        return Err(PageError::expired());
+    };
+    let delivery = send_code(state, &pending, method, peer, true).await?;
+    let mut page = Challenge::new(&pending, &browser_id, method, &methods);
+    page.delivery = delivery;
+    Ok(page.render(state, StatusCode::OK))
+}
+
+/// The challenge page and what it says.
+struct Challenge<'a> {
+    pending: &'a flow::Pending,
+    browser_id: &'a str,
+    method: MethodKind,
+    methods: &'a [MethodKind],
+    delivery: Option<Delivery>,
+    error: Option<&'static str>,
+}
+
+impl<'a> Challenge<'a> {
+    fn new(
+        pending: &'a flow::Pending,
+        browser_id: &'a str,
+        method: MethodKind,
+        methods: &'a [MethodKind],
+    ) -> Self {
+        Self {
+            pending,
+            browser_id,
+            method,
+            methods,
+            delivery: None,
+            error: None,
+        }
+    }
+
+    fn render(&self, state: &AppState, status: StatusCode) -> Response {
+        let others: Vec<_> = self
+            .methods
+            .iter()
+            .filter(|m| **m != self.method)
+            .map(|m| json!({ "method": m.as_str(), "label": method_label(*m) }))
+            .collect();
+        let (sent_to, delivery_error) = match &self.delivery {
+            None => (None, None),
+            Some(Delivery::Sent { to } | Delivery::AlreadySent { to }) => (Some(to.clone()), None),
+            Some(Delivery::TooSoon { to }) => (
+                Some(to.clone()),
+                Some("Wait half a minute before asking for another code."),
+            ),
+            Some(Delivery::Limited) => (
+                None,
+                Some("Too many codes were sent. Wait 15 minutes, or use another method."),
+            ),
+            Some(Delivery::Failed) => (
+                None,
+                Some(
+                    "We could not send the code just now. Try again in a minute, or use another method.",
+                ),
+            ),
+        };
+        let context = json!({
+            "flow": self.pending.id,
+            "csrf": state.0.csrf.token(self.browser_id, &flow::csrf_purpose(&self.pending.id)),
+            "method": self.method.as_str(),
+            "others": others,
+            "error": self.error.or(delivery_error),
+            "sent_to": sent_to,
+            "issuer": state.0.settings.display_name,
+            "client_name": self.pending.target.audience_name(state),
+        });
+        render_page(state, "mfa.html", context, status)
+    }
 }
 
 pub async fn post(
@@ -162,15 +319,9 @@ async fn submit(
     let method_key = AttemptPolicy::method_key(&user_id, method.as_str());
     let consecutive_key = AttemptPolicy::consecutive_key(&user_id);
     let page = |error, status| {
-        challenge_page(
-            state,
-            &pending,
-            &browser_id,
-            method,
-            &methods,
-            Some(error),
-            status,
-        )
+        let mut page = Challenge::new(&pending, &browser_id, method, &methods);
+        page.error = Some(error);
+        page.render(state, status)
     };
 
     // NIST SP 800-63B §5.2.2: the counters live in the database, shared by every session and node.
@@ -187,6 +338,8 @@ async fn submit(
     }
     let verified = match method {
         MethodKind::Totp => verify_totp(state, &user_id, &form.code, now).await?,
+        MethodKind::Email | MethodKind::Sms => sent_for(&pending.step, method)
+            .is_some_and(|sent| sent.code.verify(&state.0.code_key, &form.code, now).is_ok()),
         MethodKind::RecoveryCode => match recovery::hash(&state.0.recovery_key, &form.code) {
             Some(hash) => db.use_recovery_code(&user_id, &hash, now).await?,
             None => false,
@@ -226,6 +379,16 @@ async fn submit(
             .into_response());
     }
     flow::continue_signed_in(state, jar, pending, signed_in).await
+}
+
+/// The code sent for `method` during this sign-in, if any.
+fn sent_for(step: &SignInStep, method: MethodKind) -> Option<&SentChallenge> {
+    match step {
+        SignInStep::SecondFactor {
+            sent: Some(sent), ..
+        } if sent.method == method.as_str() => Some(sent),
+        _ => None,
+    }
 }
 
 /// Checks `code` against each of the person's authenticator apps; a matching step is accepted at most

@@ -4,6 +4,7 @@ pub mod account;
 pub mod authorize;
 pub mod consent;
 pub mod end_session;
+pub mod enrol_code;
 mod flow;
 pub mod home;
 pub mod login;

@@ -1,0 +1,160 @@
+//! Sending sign-in codes through the configured senders. Every send counts against three limits — per
+//! account, per destination (number or address) and per client address — so a stolen password or a
+//! script cannot flood someone's phone or run up a bill (toll fraud).
+
+use std::net::SocketAddr;
+
+use gatehouse_mfa::MethodKind;
+use gatehouse_mfa::code::CodePolicy;
+use gatehouse_notify::email::EmailMessage;
+use gatehouse_notify::sms::SmsMessage;
+use gatehouse_store::factors::StoredFactor;
+use serde_json::json;
+
+use crate::error::PageError;
+use crate::state::AppState;
+
+/// Codes per limit key and lock window.
+const SENDS_PER_ACCOUNT: i64 = 5;
+const SENDS_PER_DESTINATION: i64 = 5;
+const SENDS_PER_CLIENT_ADDRESS: i64 = 20;
+
+/// What happened when a code was asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent { to: String },
+    AlreadySent { to: String },
+    TooSoon { to: String },
+    Limited,
+    Failed,
+}
+
+/// Where a factor's codes go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    pub method: MethodKind,
+    /// An e-mail address, or a mobile number in E.164 form.
+    pub address: String,
+    /// Shown to the person: enough to recognise, not to harvest.
+    pub masked: String,
+}
+
+impl Destination {
+    pub fn new(method: MethodKind, address: String) -> Self {
+        let masked = match method {
+            MethodKind::Sms => gatehouse_mfa::sms::mask(&address),
+            _ => gatehouse_mfa::email::mask(&address),
+        };
+        Self {
+            method,
+            address,
+            masked,
+        }
+    }
+}
+
+/// The lifetime and resend rules of a method that sends codes; `None` for the others.
+pub fn code_policy(method: MethodKind) -> Option<CodePolicy> {
+    match method {
+        MethodKind::Email => Some(CodePolicy::EMAIL),
+        MethodKind::Sms => Some(CodePolicy::SMS),
+        MethodKind::Totp | MethodKind::RecoveryCode => None,
+    }
+}
+
+/// The destination stored with a factor (`{"address": …}` in its details).
+pub fn destination(factor: &StoredFactor) -> Destination {
+    let detail: serde_json::Value = serde_json::from_str(&factor.detail).unwrap_or_default();
+    let address = detail["address"].as_str().unwrap_or_default().to_owned();
+    Destination::new(
+        MethodKind::parse(&factor.kind).unwrap_or(MethodKind::Email),
+        address,
+    )
+}
+
+/// Counts a send against every limit; `false` (and nothing counted) when one is reached.
+pub async fn may_send(
+    state: &AppState,
+    user_id: &str,
+    to: &Destination,
+    peer: SocketAddr,
+    now: i64,
+) -> Result<bool, PageError> {
+    let policy = state.0.settings.mfa_attempts;
+    let method = to.method.as_str();
+    let limits = [
+        (
+            format!("send:account:{user_id}:{method}"),
+            SENDS_PER_ACCOUNT,
+        ),
+        (
+            format!("send:to:{}", gatehouse_oidc::token_hash(&to.address)),
+            SENDS_PER_DESTINATION,
+        ),
+        (format!("send:ip:{}", peer.ip()), SENDS_PER_CLIENT_ADDRESS),
+    ];
+    let since = policy.counting_since(now);
+    for (key, limit) in &limits {
+        if state.0.db.failures_since(key, since).await? >= *limit {
+            tracing::warn!(target: "gatehouse::security", method, limit = key.split(':').nth(1), "code send limit reached");
+            return Ok(false);
+        }
+    }
+    for (key, _) in &limits {
+        state
+            .0
+            .db
+            .record_failure(key, policy.window_start(now))
+            .await?;
+    }
+    Ok(true)
+}
+
+/// Sends `code` to `to`. The message text comes from the theme.
+pub async fn send_code(
+    state: &AppState,
+    to: &Destination,
+    code: &str,
+    policy: CodePolicy,
+) -> Result<(), String> {
+    let minutes = policy.lifetime_seconds / 60;
+    let context =
+        json!({ "code": code, "minutes": minutes, "service": state.0.settings.display_name });
+    match to.method {
+        MethodKind::Email => {
+            let sender = state
+                .0
+                .email
+                .as_ref()
+                .ok_or("no e-mail transport is configured")?;
+            let text = state
+                .theme()
+                .render("email_code.txt", context)
+                .map_err(|e| e.to_string())?;
+            let subject = format!("Your security code for {}", state.0.settings.display_name);
+            sender
+                .send(&EmailMessage {
+                    to: to.address.clone(),
+                    subject,
+                    text,
+                })
+                .await
+                .map_err(|e| e.to_string())
+        }
+        MethodKind::Sms => {
+            let sender = state.0.sms.as_ref().ok_or("no SMS sender is configured")?;
+            let text = state
+                .theme()
+                .render("sms_code.txt", context)
+                .map_err(|e| e.to_string())?;
+            sender
+                .send(&SmsMessage {
+                    to: to.address.clone(),
+                    text: text.trim().to_owned(),
+                })
+                .await
+                .map_err(|e| e.to_string())
+        }
+        MethodKind::Totp | MethodKind::RecoveryCode => Err("this method sends no codes".to_owned()),
+    }
+}

@@ -1,0 +1,327 @@
+//! Adding a factor that receives codes — a second e-mail address or a mobile number — on the account
+//! page: the destination is checked, sent a code, and saved only once that code is typed.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use gatehouse_mfa::MethodKind;
+use gatehouse_mfa::attempts::AttemptPolicy;
+use gatehouse_mfa::code::{self, SentCode};
+use gatehouse_mfa::email::{self, AddressProblem};
+use gatehouse_mfa::sms::{self, NumberProblem};
+use gatehouse_store::factors::StoredFactor;
+use gatehouse_store::users::User;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::account::{CSRF_PURPOSE, check_csrf, factor_added, new_factor_id, signed_in_user};
+use super::see_other;
+use crate::error::{PageError, render_page};
+use crate::notify::{self, Destination};
+use crate::state::AppState;
+
+const ENROLMENT_CONTEXT: &str = "code-enrolment";
+
+/// `/account/email` or `/account/sms`.
+fn channel(path: &str) -> Result<MethodKind, PageError> {
+    match path {
+        "email" => Ok(MethodKind::Email),
+        "sms" => Ok(MethodKind::Sms),
+        _ => Err(PageError::BadRequest {
+            title: "This page does not exist",
+            message: "Go back to your account page.".into(),
+        }),
+    }
+}
+
+/// Checks what the person typed; the error is the sentence to show.
+fn check_destination(
+    state: &AppState,
+    method: MethodKind,
+    typed: &str,
+    user: &User,
+) -> Result<String, &'static str> {
+    match method {
+        MethodKind::Sms => sms::parse_mobile(typed, &state.0.settings.sms_countries).map(|n| n.e164).map_err(|problem| match problem {
+            NumberProblem::Invalid => "That is not a phone number we can use. Type it with the country code, for example +31 6 1234 5678.",
+            NumberProblem::NotMobile => "That is not a mobile number. Text messages only reach mobile phones.",
+            NumberProblem::CountryNotAllowed => "We cannot send text messages to numbers in that country. Choose another method.",
+        }),
+        _ => email::check_second_address(typed, &user.email).map_err(|problem| match problem {
+            AddressProblem::Malformed => "That does not look like an e-mail address. Check it and try again.",
+            AddressProblem::SameAsLogin => "Use an address other than the one you sign in with, so the code goes somewhere else.",
+        }),
+    }
+}
+
+/// A destination waiting for its code; sealed into the form with the master key, so the browser can
+/// neither read the code's hash nor change the destination.
+#[derive(Serialize, Deserialize)]
+struct PendingDestination {
+    user_id: String,
+    method: MethodKind,
+    address: String,
+    code: SentCode,
+}
+
+struct Page<'a> {
+    method: MethodKind,
+    user: &'a User,
+    browser_id: &'a str,
+    typed: &'a str,
+    enrolment: Option<&'a str>,
+    sent_to: Option<String>,
+    error: Option<&'a str>,
+}
+
+impl Page<'_> {
+    fn render(&self, state: &AppState) -> Response {
+        let context = json!({
+            "method": self.method.as_str(),
+            "csrf": state.0.csrf.token(self.browser_id, CSRF_PURPOSE),
+            "login_email": self.user.email,
+            "typed": self.typed,
+            "enrolment": self.enrolment,
+            "sent_to": self.sent_to,
+            "error": self.error,
+        });
+        let status = if self.error.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        render_page(state, "code_enrol.html", context, status)
+    }
+}
+
+/// `GET /account/{channel}`.
+pub async fn start(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(path): Path<String>,
+) -> Response {
+    form(&state, jar, &path)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn form(state: &AppState, jar: CookieJar, path: &str) -> Result<Response, PageError> {
+    let method = channel(path)?;
+    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(sign_in),
+    };
+    let page = Page {
+        method,
+        user: &user,
+        browser_id: &browser_id,
+        typed: "",
+        enrolment: None,
+        sent_to: None,
+        error: None,
+    };
+    Ok((jar, page.render(state)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DestinationForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    address: String,
+}
+
+/// `POST /account/{channel}`: checks the destination and sends it a code.
+pub async fn send(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    Path(path): Path<String>,
+    Form(form): Form<DestinationForm>,
+) -> Response {
+    send_code(&state, jar, peer, &path, form)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn send_code(
+    state: &AppState,
+    jar: CookieJar,
+    peer: SocketAddr,
+    path: &str,
+    form: DestinationForm,
+) -> Result<Response, PageError> {
+    let method = channel(path)?;
+    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(sign_in),
+    };
+    check_csrf(state, &browser_id, &form.csrf)?;
+    let mut page = Page {
+        method,
+        user: &user,
+        browser_id: &browser_id,
+        typed: &form.address,
+        enrolment: None,
+        sent_to: None,
+        error: None,
+    };
+    let address = match check_destination(state, method, &form.address, &user) {
+        Ok(address) => address,
+        Err(error) => {
+            tracing::info!(target: "gatehouse::security", method = method.as_str(), "second-factor destination refused");
+            page.error = Some(error);
+            return Ok((jar, page.render(state)).into_response());
+        }
+    };
+    let (now, Some(policy)) = (state.0.provider.now(), notify::code_policy(method)) else {
+        return Err(PageError::Internal(
+            "a code channel without a code policy".into(),
+        ));
+    };
+    let destination = Destination::new(method, address.clone());
+    if !notify::may_send(state, &user.id, &destination, peer, now).await? {
+        page.error = Some("Too many codes were sent. Wait 15 minutes, then try again.");
+        return Ok((jar, page.render(state)).into_response());
+    }
+    let typed_code = code::generate();
+    let sent = SentCode::new(&state.0.code_key, &typed_code, now, policy);
+    if let Err(e) = notify::send_code(state, &destination, &typed_code, policy).await {
+        tracing::error!(error = %e, method = method.as_str(), "sending an enrolment code failed");
+        page.error = Some("We could not send the code just now. Try again in a minute.");
+        return Ok((jar, page.render(state)).into_response());
+    }
+    let pending = PendingDestination {
+        user_id: user.id.clone(),
+        method,
+        address,
+        code: sent,
+    };
+    let json = serde_json::to_vec(&pending).map_err(|e| PageError::Internal(e.to_string()))?;
+    let sealed = state.0.provider.master_key.seal(&json, ENROLMENT_CONTEXT)?;
+    page.enrolment = Some(&sealed);
+    page.sent_to = Some(destination.masked);
+    Ok((jar, page.render(state)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    enrolment: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// `POST /account/{channel}/confirm`: saves the destination once its code is typed.
+pub async fn confirm(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(path): Path<String>,
+    Form(form): Form<ConfirmForm>,
+) -> Response {
+    save(&state, jar, &path, form)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn save(
+    state: &AppState,
+    jar: CookieJar,
+    path: &str,
+    form: ConfirmForm,
+) -> Result<Response, PageError> {
+    let method = channel(path)?;
+    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(sign_in),
+    };
+    check_csrf(state, &browser_id, &form.csrf)?;
+    let now = state.0.provider.now();
+    let opened = state
+        .0
+        .provider
+        .master_key
+        .open(&form.enrolment, ENROLMENT_CONTEXT)
+        .ok()
+        .and_then(|json| serde_json::from_slice::<PendingDestination>(&json).ok())
+        .filter(|p| p.user_id == user.id && p.method == method);
+    let mut page = Page {
+        method,
+        user: &user,
+        browser_id: &browser_id,
+        typed: "",
+        enrolment: None,
+        sent_to: None,
+        error: None,
+    };
+    let Some(pending) = opened else {
+        page.error = Some("That took too long. Ask for a new code.");
+        return Ok((jar, page.render(state)).into_response());
+    };
+    page.enrolment = Some(&form.enrolment);
+    page.sent_to = Some(Destination::new(method, pending.address.clone()).masked);
+    // Tries are counted in the database, like every code.
+    let policy = state.0.settings.mfa_attempts;
+    let key = format!(
+        "enrol:{}",
+        AttemptPolicy::method_key(&user.id, method.as_str())
+    );
+    if policy.method_locked(
+        state
+            .0
+            .db
+            .failures_since(&key, policy.counting_since(now))
+            .await?,
+    ) {
+        page.error =
+            Some("There were too many wrong codes. Wait 15 minutes, then ask for a new code.");
+        return Ok((jar, page.render(state)).into_response());
+    }
+    if pending
+        .code
+        .verify(&state.0.code_key, &form.code, now)
+        .is_err()
+    {
+        state
+            .0
+            .db
+            .record_failure(&key, policy.window_start(now))
+            .await?;
+        page.error = Some("That code is not right or has expired. Check it and try again.");
+        return Ok((jar, page.render(state)).into_response());
+    }
+    state.0.db.clear_failures(&key).await?;
+    let db = &state.0.db;
+    let existing = db.factors(&user.id).await?;
+    if existing
+        .iter()
+        .any(|f| f.kind == method.as_str() && notify::destination(f).address == pending.address)
+    {
+        return Ok((jar, see_other("/account?notice=factor-added")).into_response());
+    }
+    let destination = Destination::new(method, pending.address.clone());
+    let label = match method {
+        MethodKind::Sms => format!("Text messages to {}", destination.masked),
+        _ => format!("E-mail to {}", destination.masked),
+    };
+    db.add_factor(&StoredFactor {
+        id: new_factor_id(),
+        user_id: user.id.clone(),
+        kind: method.as_str().to_owned(),
+        label,
+        secret_sealed: None,
+        detail: json!({ "address": pending.address }).to_string(),
+        is_default: existing.is_empty(),
+        created_at: now,
+        last_used_at: None,
+        last_step: None,
+    })
+    .await?;
+    tracing::info!(target: "gatehouse::security", method = method.as_str(), "second factor added");
+    factor_added(state, jar, &user.id, existing.is_empty(), now).await
+}

@@ -1,0 +1,335 @@
+//! Codes by e-mail to a second address: enrolment, sign-in, and the ways a code must be refused.
+//! Every message travels over real SMTP to a sink on 127.0.0.1 and is read back from there.
+
+use std::time::Duration;
+
+use openidconnect::TokenResponse as _;
+
+use crate::harness::*;
+use crate::second_factor::{account_page, answer, reach_challenge};
+
+const WEB_CB: &str = "http://localhost/web/callback";
+const BACKUP: &str = "ann.backup@example.org";
+
+/// The newest message the sink received for `to`, waiting until it has `count` messages in all.
+async fn mail_to(server: &TestServer, count: usize, to: &str) -> String {
+    let messages = server.smtp.wait_for(count, Duration::from_secs(10)).await;
+    assert_eq!(messages.len(), count, "expected {count} e-mails");
+    let last = messages.last().unwrap();
+    assert_eq!(last.to, [to.to_owned()]);
+    last.body_text()
+}
+
+/// Adds `BACKUP` as a second address for codes; returns the recovery codes page.
+async fn enrol_email(server: &TestServer, browser: &reqwest::Client, email: &str) -> String {
+    account_page(server, browser, email).await;
+    let page = browser
+        .get(server.url("/account/email"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let before = server.smtp.messages().await.len();
+    let sent = browser
+        .post(server.url("/account/email"))
+        .form(&[
+            ("csrf", form_value(&page, "csrf").as_str()),
+            ("address", "Ann.Backup@Example.org"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let confirm = sent.text().await.unwrap();
+    let code = six_digits(&mail_to(server, before + 1, BACKUP).await);
+    let response = browser
+        .post(server.url("/account/email/confirm"))
+        .form(&[
+            ("csrf", form_value(&confirm, "csrf")),
+            ("enrolment", form_value(&confirm, "enrolment")),
+            ("code", code),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("id=\"recovery-codes\""),
+        "the first factor comes with recovery codes"
+    );
+    page
+}
+
+#[tokio::test]
+async fn email_code_is_sent_on_arrival_and_signs_in_at_a_lower_acr() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    enrol_email(&server, &browser(), "ann@example.com").await;
+    let sent_so_far = server.smtp.messages().await.len();
+
+    let rp = server.rp("web", WEB_CB).await;
+    let browser = browser();
+    let start = authorization_url(&rp, &["openid"]);
+    let (flow, csrf) = open_login(&browser, start.url.as_str()).await;
+    let response = post_login(&server, &browser, &flow, &csrf, "ann@example.com", PASSWORD).await;
+    let challenge = location(&response);
+    assert_eq!(
+        server.smtp.messages().await.len(),
+        sent_so_far,
+        "nothing is sent before the code page is opened"
+    );
+
+    let page = browser
+        .get(server.url(&challenge))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("a***@example.org"),
+        "the page says where the code went"
+    );
+    let code = six_digits(&mail_to(&server, sent_so_far + 1, BACKUP).await);
+    let reload = browser.get(server.url(&challenge)).send().await.unwrap();
+    assert_eq!(reload.status(), 200);
+    assert_eq!(
+        server.smtp.messages().await.len(),
+        sent_so_far + 1,
+        "reloading the page does not send another code"
+    );
+
+    let response = answer(
+        &server,
+        &browser,
+        &flow,
+        &form_value(&page, "csrf"),
+        "email",
+        &code,
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    let tokens = redeem(&rp, query(&location(&response))["code"].clone(), &start).await;
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&rp.id_token_verifier(), &start.nonce)
+        .unwrap();
+    let amr: Vec<String> = claims
+        .auth_method_refs()
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(amr, ["pwd", "otp", "mfa"]);
+    assert_eq!(
+        claims.auth_context_ref().unwrap().as_str(),
+        "urn:gatehouse:acr:mfa-email"
+    );
+}
+
+#[tokio::test]
+async fn second_address_equal_to_the_login_address_is_refused() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let browser = browser();
+    account_page(&server, &browser, "ann@example.com").await;
+    let page = browser
+        .get(server.url("/account/email"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for address in ["ANN@example.com", " ann@Example.COM ", "not-an-address"] {
+        let response = browser
+            .post(server.url("/account/email"))
+            .form(&[
+                ("csrf", form_value(&page, "csrf").as_str()),
+                ("address", address),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{address}");
+    }
+    assert!(server.smtp.messages().await.is_empty(), "no code was sent");
+}
+
+#[tokio::test]
+async fn wrong_enrolment_code_saves_nothing() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let browser = browser();
+    account_page(&server, &browser, "ann@example.com").await;
+    let page = browser
+        .get(server.url("/account/email"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let confirm = browser
+        .post(server.url("/account/email"))
+        .form(&[
+            ("csrf", form_value(&page, "csrf").as_str()),
+            ("address", BACKUP),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let real = six_digits(&mail_to(&server, 1, BACKUP).await);
+    let wrong = if real == "000000" { "111111" } else { "000000" };
+    let response = browser
+        .post(server.url("/account/email/confirm"))
+        .form(&[
+            ("csrf", form_value(&confirm, "csrf").as_str()),
+            ("enrolment", form_value(&confirm, "enrolment").as_str()),
+            ("code", wrong),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let account = browser
+        .get(server.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(account.contains("Two-step verification is off"));
+}
+
+#[tokio::test]
+async fn expired_email_code_is_refused() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    enrol_email(&server, &browser(), "ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let browser = browser();
+    let (flow, csrf, _, _) = reach_challenge(&server, &browser, &rp, "ann@example.com").await;
+    let code = six_digits(&mail_to(&server, 2, BACKUP).await);
+    server.clock.advance(10 * 60);
+    let response = answer(&server, &browser, &flow, &csrf, "email", &code).await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("That code is not right")
+    );
+}
+
+#[tokio::test]
+async fn resend_waits_for_the_cool_down_and_voids_the_old_code() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    enrol_email(&server, &browser(), "ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let browser = browser();
+    let (flow, csrf, _, _) = reach_challenge(&server, &browser, &rp, "ann@example.com").await;
+    let first = six_digits(&mail_to(&server, 2, BACKUP).await);
+
+    let resend = |csrf: String| {
+        let browser = browser.clone();
+        let url = server.url("/mfa/resend");
+        let flow = flow.clone();
+        async move {
+            browser
+                .post(url)
+                .form(&[("flow", flow), ("csrf", csrf), ("method", "email".into())])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let too_soon = resend(csrf.clone()).await.text().await.unwrap();
+    assert!(too_soon.contains("Wait half a minute"));
+    assert_eq!(server.smtp.messages().await.len(), 2);
+
+    server.clock.advance(31);
+    assert_eq!(resend(csrf.clone()).await.status(), 200);
+    let second = six_digits(&mail_to(&server, 3, BACKUP).await);
+    if first != second {
+        let old = answer(&server, &browser, &flow, &csrf, "email", &first).await;
+        assert!(
+            old.text().await.unwrap().contains("That code is not right"),
+            "a new code replaces the old one"
+        );
+    }
+    assert_eq!(
+        answer(&server, &browser, &flow, &csrf, "email", &second)
+            .await
+            .status(),
+        303
+    );
+}
+
+#[tokio::test]
+async fn a_code_from_another_users_challenge_is_refused() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    server.add_user("bo@example.com").await;
+    enrol_email(&server, &browser(), "ann@example.com").await;
+    // Bo's codes go to a second address of his own.
+    let bo = browser();
+    account_page(&server, &bo, "bo@example.com").await;
+    let page = bo
+        .get(server.url("/account/email"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let confirm = bo
+        .post(server.url("/account/email"))
+        .form(&[
+            ("csrf", form_value(&page, "csrf").as_str()),
+            ("address", "bo.other@example.org"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let code = six_digits(&mail_to(&server, 2, "bo.other@example.org").await);
+    bo.post(server.url("/account/email/confirm"))
+        .form(&[
+            ("csrf", form_value(&confirm, "csrf")),
+            ("enrolment", form_value(&confirm, "enrolment")),
+            ("code", code),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    let rp = server.rp("web", WEB_CB).await;
+    let ann = browser();
+    reach_challenge(&server, &ann, &rp, "ann@example.com").await;
+    let anns_code = six_digits(&mail_to(&server, 3, BACKUP).await);
+    let bo_browser = browser();
+    let (flow, csrf, _, _) = reach_challenge(&server, &bo_browser, &rp, "bo@example.com").await;
+    mail_to(&server, 4, "bo.other@example.org").await;
+    let response = answer(&server, &bo_browser, &flow, &csrf, "email", &anns_code).await;
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("That code is not right")
+    );
+}
