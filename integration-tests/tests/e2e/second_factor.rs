@@ -327,6 +327,28 @@ async fn many_consecutive_failures_lock_the_second_factor_for_good() {
     let response = answer(&server, &browser, &flow, &csrf, "totp", &code).await;
     assert_eq!(response.status(), 429);
     assert!(response.text().await.unwrap().contains("locked"));
+
+    // A recovery code is another route in; it succeeds and unlocks the authenticator app again.
+    let recovered = answer(
+        &server,
+        &browser,
+        &flow,
+        &csrf,
+        "recovery_code",
+        &enrolled.recovery_codes[0],
+    )
+    .await;
+    assert_eq!(recovered.status(), 200);
+    let other = crate::harness::browser();
+    let (flow, csrf, _, _) = reach_challenge(&server, &other, &rp, "ann@example.com").await;
+    server.clock.advance(30);
+    let code = totp::code_at(&enrolled.secret, server.now()).unwrap();
+    assert_eq!(
+        answer(&server, &other, &flow, &csrf, "totp", &code)
+            .await
+            .status(),
+        303
+    );
 }
 
 #[tokio::test]

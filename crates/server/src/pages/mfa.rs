@@ -43,7 +43,7 @@ pub struct ChallengeForm {
 const WRONG_CODE: &str = "That code is not right. Check it and try again.";
 const METHOD_LOCKED: &str =
     "There were too many wrong codes. Wait 15 minutes, then try again, or use another method.";
-const ACCOUNT_LOCKED: &str = "Your second step is locked after too many wrong codes. Contact the company that runs this service to unlock it.";
+const ACCOUNT_LOCKED: &str = "Your second step is locked after too many wrong codes. Use one of your recovery codes, or contact the company that runs this service to unlock it.";
 
 fn method_label(method: MethodKind) -> &'static str {
     match method {
@@ -325,7 +325,11 @@ async fn submit(
     };
 
     // NIST SP 800-63B §5.2.2: the counters live in the database, shared by every session and node.
-    if policy.account_locked(db.failures_since(&consecutive_key, 0).await?) {
+    // After too many consecutive failures the code factors lock; a recovery code is the other route,
+    // and its success clears the count (NIST SP 800-63B §5.2.2).
+    if method != MethodKind::RecoveryCode
+        && policy.account_locked(db.failures_since(&consecutive_key, 0).await?)
+    {
         tracing::warn!(target: "gatehouse::security", "second factor locked for the account");
         return Ok(page(ACCOUNT_LOCKED, StatusCode::TOO_MANY_REQUESTS));
     }
