@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_core;
 mod m0002_second_factors;
+mod m0003_passkeys;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_core::Migration),
             Box::new(m0002_second_factors::Migration),
+            Box::new(m0003_passkeys::Migration),
         ]
     }
 }

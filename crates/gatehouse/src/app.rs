@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use axum::Router;
 use gatehouse_login::password::Passwords;
 use gatehouse_login::theme::Theme;
+use gatehouse_mfa::passkey::{PasskeyConfig, Passkeys};
 use gatehouse_notify::email::EmailSender;
 use gatehouse_oidc::client::{Client, ClientKind, ClientRegistry, GrantType};
 use gatehouse_oidc::keys::SigningAlg;
@@ -100,6 +101,7 @@ impl Gatehouse {
         let senders = Senders {
             email: Some(EmailSender::new(&config.email()).context("setting up e-mail")?),
             sms: Some(gatehouse_notify::sms::sms_sender(&config.sms()).context("setting up SMS")?),
+            passkeys: passkeys(&config),
         };
         let state = AppState::new(
             provider.clone(),
@@ -140,6 +142,20 @@ impl Gatehouse {
             .with_graceful_shutdown(shutdown)
             .await?;
         Ok(())
+    }
+}
+
+/// Passkeys are bound to the issuer's host name; browsers refuse them for IP addresses.
+fn passkeys(config: &Config) -> Option<Passkeys> {
+    let issuer = url::Url::parse(&config.issuer).ok()?;
+    match PasskeyConfig::for_issuer(&issuer, &config.file.display_name)
+        .and_then(|c| Passkeys::new(&c))
+    {
+        Ok(passkeys) => Some(passkeys),
+        Err(e) => {
+            tracing::warn!(error = %e, "passkeys are off");
+            None
+        }
     }
 }
 

@@ -23,6 +23,8 @@ pub const PAGES: &[&str] = &[
     "totp_enrol.html",
     "recovery_codes.html",
     "code_enrol.html",
+    "passkey_register.html",
+    "passkey_sign_in.html",
     "email_code.txt",
     "sms_code.txt",
 ];

@@ -11,6 +11,7 @@ pub mod code;
 pub mod email;
 pub mod error;
 pub mod method;
+pub mod passkey;
 pub mod recovery;
 pub mod sms;
 pub mod totp;

@@ -11,6 +11,8 @@ pub enum MethodKind {
     Email,
     /// A code sent by SMS to a mobile number.
     Sms,
+    /// A passkey (WebAuthn credential) with user verification.
+    Passkey,
     /// A single-use recovery code, usable in place of any other factor.
     RecoveryCode,
 }
@@ -21,14 +23,21 @@ impl MethodKind {
             Self::Totp => "totp",
             Self::Email => "email",
             Self::Sms => "sms",
+            Self::Passkey => "passkey",
             Self::RecoveryCode => "recovery_code",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Totp, Self::Sms, Self::Email, Self::RecoveryCode]
-            .into_iter()
-            .find(|k| k.as_str() == text)
+        [
+            Self::Passkey,
+            Self::Totp,
+            Self::Sms,
+            Self::Email,
+            Self::RecoveryCode,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
     }
 
     /// The RFC 8176 method reference this factor adds to `amr`.
@@ -38,6 +47,9 @@ impl MethodKind {
             Self::Totp | Self::Email | Self::RecoveryCode => "otp",
             // RFC 8176 §2: "sms", confirmation by text message.
             Self::Sms => "sms",
+            // RFC 8176 §2: "swk", a software-secured key; a device-bound passkey earns "hwk" instead,
+            // see `passkey::KeyProtection`.
+            Self::Passkey => "swk",
         }
     }
 }

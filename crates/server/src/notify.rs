@@ -58,7 +58,7 @@ pub fn code_policy(method: MethodKind) -> Option<CodePolicy> {
     match method {
         MethodKind::Email => Some(CodePolicy::EMAIL),
         MethodKind::Sms => Some(CodePolicy::SMS),
-        MethodKind::Totp | MethodKind::RecoveryCode => None,
+        MethodKind::Totp | MethodKind::Passkey | MethodKind::RecoveryCode => None,
     }
 }
 
@@ -155,6 +155,8 @@ pub async fn send_code(
                 .await
                 .map_err(|e| e.to_string())
         }
-        MethodKind::Totp | MethodKind::RecoveryCode => Err("this method sends no codes".to_owned()),
+        MethodKind::Totp | MethodKind::Passkey | MethodKind::RecoveryCode => {
+            Err("this method sends no codes".to_owned())
+        }
     }
 }

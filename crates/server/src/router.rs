@@ -5,7 +5,9 @@ use axum::routing::{get, post};
 use gatehouse_oidc::discovery::paths;
 
 use crate::headers;
-use crate::pages::{account, authorize, consent, end_session, enrol_code, home, login, mfa};
+use crate::pages::{
+    account, authorize, consent, end_session, enrol_code, home, login, mfa, passkey,
+};
 use crate::protocol::{discovery, introspect, revoke, token, userinfo};
 use crate::state::AppState;
 
@@ -31,6 +33,14 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         .route("/mfa", get(mfa::get).post(mfa::post))
         .route("/continue", get(mfa::continue_after_notice))
         .route("/account", get(account::show))
+        .route(
+            "/account/passkey",
+            get(passkey::register_start).post(passkey::register_finish),
+        )
+        .route(
+            "/login/passkey",
+            get(passkey::sign_in_start).post(passkey::sign_in_finish),
+        )
         .route(
             "/account/totp",
             get(account::totp_start).post(account::totp_confirm),

@@ -7,6 +7,7 @@ use gatehouse_login::password::Passwords;
 use gatehouse_login::theme::Theme;
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::attempts::AttemptPolicy;
+use gatehouse_mfa::passkey::Passkeys;
 use gatehouse_notify::email::EmailSender;
 use gatehouse_notify::sms::SmsSender;
 use gatehouse_oidc::Provider;
@@ -39,11 +40,12 @@ pub struct Settings {
     pub mfa_attempts: AttemptPolicy,
 }
 
-/// How codes and notices reach people.
+/// How codes and notices reach people, and the passkey service.
 #[derive(Debug, Clone, Default)]
 pub struct Senders {
     pub email: Option<EmailSender>,
     pub sms: Option<Arc<dyn SmsSender>>,
+    pub passkeys: Option<Passkeys>,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +65,8 @@ pub(crate) struct Inner {
     pub code_key: [u8; 32],
     pub email: Option<EmailSender>,
     pub sms: Option<Arc<dyn SmsSender>>,
+    /// Passkeys, when the issuer has a host name (browsers refuse passkeys for IP addresses).
+    pub passkeys: Option<Passkeys>,
     pub settings: Settings,
     pub discovery_json: String,
 }
@@ -91,6 +95,7 @@ impl AppState {
             code_key,
             email: senders.email,
             sms: senders.sms,
+            passkeys: senders.passkeys,
             settings,
             discovery_json,
         }))

@@ -23,6 +23,8 @@ pub struct StoredFactor {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub last_step: Option<i64>,
+    /// A passkey's credential id (base64url); unique across all accounts.
+    pub credential_id: Option<String>,
 }
 
 impl From<mfa_factor::Model> for StoredFactor {
@@ -38,6 +40,7 @@ impl From<mfa_factor::Model> for StoredFactor {
             created_at: m.created_at,
             last_used_at: m.last_used_at,
             last_step: m.last_step,
+            credential_id: m.credential_id,
         }
     }
 }
@@ -55,6 +58,7 @@ impl Database {
             created_at: Set(f.created_at),
             last_used_at: Set(f.last_used_at),
             last_step: Set(f.last_step),
+            credential_id: Set(f.credential_id.clone()),
         })
         .exec(&self.conn)
         .await?;
@@ -102,6 +106,34 @@ impl Database {
             .exec(&self.conn)
             .await?;
         Ok(result.rows_affected == 1)
+    }
+
+    /// The factor holding a passkey credential, whoever owns it.
+    pub async fn factor_by_credential(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<StoredFactor>, StoreError> {
+        let found = mfa_factor::Entity::find()
+            .filter(mfa_factor::Column::CredentialId.eq(credential_id))
+            .one(&self.conn)
+            .await?;
+        Ok(found.map(StoredFactor::from))
+    }
+
+    /// Saves a factor's new details (a passkey's counter and flags) after use.
+    pub async fn update_factor_detail(
+        &self,
+        factor_id: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        mfa_factor::Entity::update_many()
+            .col_expr(mfa_factor::Column::Detail, Expr::value(detail))
+            .col_expr(mfa_factor::Column::LastUsedAt, Expr::value(now))
+            .filter(mfa_factor::Column::Id.eq(factor_id))
+            .exec(&self.conn)
+            .await?;
+        Ok(())
     }
 
     /// Replaces the user's recovery codes with `hashes` (the old set stops working).
@@ -173,6 +205,7 @@ mod tests {
             created_at: 1,
             last_used_at: None,
             last_step: None,
+            credential_id: None,
         }
     }
 

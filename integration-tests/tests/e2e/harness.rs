@@ -127,9 +127,18 @@ impl TestServer {
 
     /// Starts a server; `extra` is appended to its gatehouse.toml.
     pub async fn start_with(extra: &str) -> Self {
+        Self::start_at("127.0.0.1", extra).await
+    }
+
+    /// Starts a server whose issuer is `http://localhost:PORT`: passkeys need a host name.
+    pub async fn start_on_localhost() -> Self {
+        Self::start_at("localhost", "").await
+    }
+
+    async fn start_at(host: &str, extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let issuer = format!("http://{host}:{}", listener.local_addr().unwrap().port());
         let clients = dir.path().join("clients");
         std::fs::create_dir(&clients).unwrap();
         for (name, text) in client_files() {

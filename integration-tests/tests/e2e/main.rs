@@ -13,6 +13,7 @@ mod email_code;
 mod harness;
 mod key_rotation;
 mod logout;
+mod passkeys;
 mod second_factor;
 mod sign_in;
 mod sms_code;

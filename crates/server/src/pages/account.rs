@@ -64,6 +64,7 @@ fn kind_label(kind: &str) -> &'static str {
         Some(MethodKind::Totp) => "Authenticator app",
         Some(MethodKind::Email) => "Codes by e-mail",
         Some(MethodKind::Sms) => "Codes by text message",
+        Some(MethodKind::Passkey) => "Passkey",
         Some(MethodKind::RecoveryCode) => "Recovery code",
         None => "Second factor",
     }
@@ -117,6 +118,7 @@ async fn page(
         "csrf": state.0.csrf.token(&browser_id, CSRF_PURPOSE),
         "notice": notice,
         "error": error,
+        "passkeys": state.0.passkeys.is_some(),
     });
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
@@ -286,6 +288,7 @@ async fn totp_save(
         last_used_at: Some(now),
         // The code just typed may not be used again to sign in.
         last_step: Some(step),
+        credential_id: None,
     })
     .await?;
     tracing::info!(target: "gatehouse::security", "authenticator app added");

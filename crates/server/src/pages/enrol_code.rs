@@ -320,6 +320,7 @@ async fn save(
         created_at: now,
         last_used_at: None,
         last_step: None,
+        credential_id: None,
     })
     .await?;
     tracing::info!(target: "gatehouse::security", method = method.as_str(), "second factor added");

@@ -82,6 +82,7 @@ fn form_page(
         "email": email,
         "error": error,
         "client_name": client_name,
+        "passkeys": state.0.passkeys.is_some(),
     });
     render_page(state, "login.html", context, status)
 }

@@ -15,8 +15,8 @@ use gatehouse_oidc::authorize::SignedIn;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::flow;
 use super::login::FlowQuery;
+use super::{flow, passkey};
 use crate::error::{PageError, render_page};
 use crate::notify::{self, Delivery};
 use crate::state::AppState;
@@ -38,6 +38,11 @@ pub struct ChallengeForm {
     method: String,
     #[serde(default)]
     code: String,
+    /// A passkey answer: the ceremony it answers and the credential JSON.
+    #[serde(default)]
+    ceremony: String,
+    #[serde(default)]
+    credential: String,
 }
 
 const WRONG_CODE: &str = "That code is not right. Check it and try again.";
@@ -47,6 +52,7 @@ const ACCOUNT_LOCKED: &str = "Your second step is locked after too many wrong co
 
 fn method_label(method: MethodKind) -> &'static str {
     match method {
+        MethodKind::Passkey => "Use your passkey",
         MethodKind::Totp => "Use your authenticator app",
         MethodKind::Sms => "Send a code by text message",
         MethodKind::Email => "Send a code to your other e-mail address",
@@ -60,6 +66,7 @@ async fn available(state: &AppState, user_id: &str) -> Result<Vec<MethodKind>, P
     for factor in state.0.db.factors(user_id).await? {
         if let Some(kind) = MethodKind::parse(&factor.kind)
             && !methods.contains(&kind)
+            && (kind != MethodKind::Passkey || state.0.passkeys.is_some())
         {
             methods.push(kind);
         }
@@ -110,6 +117,9 @@ async fn show(
     let delivery = send_code(state, &pending, method, peer, false).await?;
     let mut page = Challenge::new(&pending, &browser_id, method, &methods);
     page.delivery = delivery;
+    if method == MethodKind::Passkey {
+        page.passkey = passkey::second_factor_options(state, user_id).await?;
+    }
     Ok(page.render(state, StatusCode::OK))
 }
 
@@ -231,6 +241,8 @@ struct Challenge<'a> {
     methods: &'a [MethodKind],
     delivery: Option<Delivery>,
     error: Option<&'static str>,
+    /// For a passkey: the WebAuthn options and the ceremony id.
+    passkey: Option<(serde_json::Value, String)>,
 }
 
 impl<'a> Challenge<'a> {
@@ -247,6 +259,7 @@ impl<'a> Challenge<'a> {
             methods,
             delivery: None,
             error: None,
+            passkey: None,
         }
     }
 
@@ -284,6 +297,8 @@ impl<'a> Challenge<'a> {
             "sent_to": sent_to,
             "issuer": state.0.settings.display_name,
             "client_name": self.pending.target.audience_name(state),
+            "passkey_options": self.passkey.as_ref().map(|(options, _)| options),
+            "ceremony": self.passkey.as_ref().map(|(_, ceremony)| ceremony),
         });
         render_page(state, "mfa.html", context, status)
     }
@@ -318,9 +333,14 @@ async fn submit(
     let now = state.0.provider.now();
     let method_key = AttemptPolicy::method_key(&user_id, method.as_str());
     let consecutive_key = AttemptPolicy::consecutive_key(&user_id);
+    let fresh_passkey = match method {
+        MethodKind::Passkey => passkey::second_factor_options(state, &user_id).await?,
+        _ => None,
+    };
     let page = |error, status| {
         let mut page = Challenge::new(&pending, &browser_id, method, &methods);
         page.error = Some(error);
+        page.passkey = fresh_passkey.clone();
         page.render(state, status)
     };
 
@@ -340,34 +360,37 @@ async fn submit(
         tracing::warn!(target: "gatehouse::security", method = method.as_str(), "second factor method locked");
         return Ok(page(METHOD_LOCKED, StatusCode::TOO_MANY_REQUESTS));
     }
-    let verified = match method {
-        MethodKind::Totp => verify_totp(state, &user_id, &form.code, now).await?,
+    let earned: Option<Vec<String>> = match method {
+        MethodKind::Passkey => {
+            passkey::verify_second_factor(state, &user_id, &form.ceremony, &form.credential).await?
+        }
+        MethodKind::Totp => verify_totp(state, &user_id, &form.code, now)
+            .await?
+            .then(|| assurance::amr(Some(method))),
         MethodKind::Email | MethodKind::Sms => sent_for(&pending.step, method)
-            .is_some_and(|sent| sent.code.verify(&state.0.code_key, &form.code, now).is_ok()),
+            .is_some_and(|sent| sent.code.verify(&state.0.code_key, &form.code, now).is_ok())
+            .then(|| assurance::amr(Some(method))),
         MethodKind::RecoveryCode => match recovery::hash(&state.0.recovery_key, &form.code) {
-            Some(hash) => db.use_recovery_code(&user_id, &hash, now).await?,
-            None => false,
+            Some(hash) => db
+                .use_recovery_code(&user_id, &hash, now)
+                .await?
+                .then(|| assurance::amr(Some(method))),
+            None => None,
         },
     };
-    if !verified {
+    let Some(amr) = earned else {
         db.record_failure(&method_key, policy.window_start(now))
             .await?;
         db.record_failure(&consecutive_key, 0).await?;
         tracing::info!(target: "gatehouse::security", method = method.as_str(), "second factor failed");
         return Ok(page(WRONG_CODE, StatusCode::OK));
-    }
+    };
     db.clear_failures(&method_key).await?;
     db.clear_failures(&consecutive_key).await?;
     tracing::info!(target: "gatehouse::security", method = method.as_str(), "second factor accepted");
 
-    let (jar, signed_in) = flow::start_session(
-        state,
-        jar,
-        &user_id,
-        assurance::amr(Some(method)),
-        assurance::acr(Some(method)),
-    )
-    .await?;
+    let (jar, signed_in) =
+        flow::start_session(state, jar, &user_id, amr, assurance::acr(Some(method))).await?;
     if method == MethodKind::RecoveryCode {
         // Tell the person how many codes remain before going on.
         let left = db.recovery_codes_left(&user_id).await?;

@@ -9,6 +9,7 @@ mod flow;
 pub mod home;
 pub mod login;
 pub mod mfa;
+pub mod passkey;
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query};

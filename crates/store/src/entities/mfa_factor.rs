@@ -16,6 +16,7 @@ pub struct Model {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub last_step: Option<i64>,
+    pub credential_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

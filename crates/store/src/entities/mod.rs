@@ -3,6 +3,7 @@
 pub mod attempt_counter;
 pub mod auth_flow;
 pub mod authorization_code;
+pub mod ceremony;
 pub mod consent;
 pub mod grant;
 pub mod mfa_factor;
