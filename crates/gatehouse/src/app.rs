@@ -97,6 +97,13 @@ impl Gatehouse {
             display_name: config.file.display_name.clone(),
             mfa_attempts: config.mfa_attempts(),
             sms_countries: config.file.mfa.sms_countries.clone(),
+            mfa_methods: config
+                .file
+                .mfa
+                .methods
+                .iter()
+                .filter_map(|m| gatehouse_mfa::MethodKind::parse(m))
+                .collect(),
         };
         let senders = Senders {
             email: Some(EmailSender::new(&config.email()).context("setting up e-mail")?),

@@ -9,6 +9,7 @@ use figment::Figment;
 use figment::providers::{Env, Format as _, Serialized, Toml};
 use gatehouse_login::password::HashParams;
 use gatehouse_login::throttle::ThrottlePolicy;
+use gatehouse_mfa::MethodKind;
 use gatehouse_mfa::attempts::AttemptPolicy;
 use gatehouse_notify::email::EmailConfig;
 use gatehouse_notify::sms::SmsConfig;
@@ -60,6 +61,8 @@ pub struct MfaFile {
     pub max_consecutive_failures: i64,
     /// Countries (ISO 3166 codes) whose mobile numbers may receive SMS codes.
     pub sms_countries: Vec<String>,
+    /// The second factors people may add: `passkey`, `totp`, `sms`, `email` (recovery codes come with any).
+    pub methods: Vec<String>,
 }
 
 impl Default for MfaFile {
@@ -70,6 +73,9 @@ impl Default for MfaFile {
             lock_seconds: p.lock_seconds,
             max_consecutive_failures: p.max_consecutive,
             sms_countries: vec!["NL".into(), "BE".into()],
+            methods: ["passkey", "totp", "sms", "email"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 }
@@ -300,6 +306,18 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     });
 
     let clients = load_clients(&file.clients_dir, &mut problems);
+    for (i, method) in file.mfa.methods.iter().enumerate() {
+        if !matches!(
+            MethodKind::parse(method),
+            Some(MethodKind::Passkey | MethodKind::Totp | MethodKind::Sms | MethodKind::Email)
+        ) {
+            problems.push(problem(
+                path,
+                &format!("mfa.methods[{i}]"),
+                format!("{method:?} is not one of passkey, totp, sms, email"),
+            ));
+        }
+    }
     if problems.is_empty()
         && let Err(duplicate) = ClientRegistry::new(clients.clone())
     {
@@ -725,6 +743,19 @@ redirect_uris = ["https://app.example/cb"]
                 .unwrap_err()
                 .to_string()
                 .contains("issuer: must use https")
+        );
+    }
+
+    #[test]
+    fn unknown_second_factor_method_is_refused() {
+        let (_dir, loaded) = setup(
+            "[mfa]\nmethods = [\"totp\", \"carrier-pigeon\"]",
+            GOOD_CLIENT,
+        );
+        let message = loaded.unwrap_err().to_string();
+        assert!(
+            message.contains("mfa.methods[1]") && message.contains("carrier-pigeon"),
+            "{message}"
         );
     }
 

@@ -6,6 +6,7 @@ use gatehouse_login::csrf::CsrfKey;
 use gatehouse_login::password::Passwords;
 use gatehouse_login::theme::Theme;
 use gatehouse_login::throttle::ThrottlePolicy;
+use gatehouse_mfa::MethodKind;
 use gatehouse_mfa::attempts::AttemptPolicy;
 use gatehouse_mfa::passkey::Passkeys;
 use gatehouse_notify::email::EmailSender;
@@ -35,6 +36,8 @@ pub struct Settings {
     pub demo: Option<DemoAccount>,
     /// Countries (ISO 3166 codes) whose mobile numbers may receive SMS codes.
     pub sms_countries: Vec<String>,
+    /// The second factors people may add.
+    pub mfa_methods: Vec<MethodKind>,
     /// The name people see for this service; also the issuer label in authenticator apps.
     pub display_name: String,
     pub mfa_attempts: AttemptPolicy,
@@ -103,6 +106,12 @@ impl AppState {
 
     pub fn provider(&self) -> &Arc<Provider> {
         &self.0.provider
+    }
+
+    /// Whether people may add a factor of this kind here (and, for passkeys, whether they work here).
+    pub fn offers(&self, method: MethodKind) -> bool {
+        self.0.settings.mfa_methods.contains(&method)
+            && (method != MethodKind::Passkey || self.0.passkeys.is_some())
     }
 
     pub fn theme(&self) -> &Theme {

@@ -678,3 +678,37 @@ async fn new_recovery_codes_void_the_old_set() {
     .await;
     assert!(old.text().await.unwrap().contains("That code is not right"));
 }
+
+#[tokio::test]
+async fn methods_the_operator_does_not_offer_cannot_be_added() {
+    let server = TestServer::start_with("[mfa]\nmethods = [\"totp\"]\n").await;
+    server.add_user("ann@example.com").await;
+    let browser = browser();
+    let account = account_page(&server, &browser, "ann@example.com").await;
+    assert!(account.contains("Add an authenticator app"));
+    assert!(!account.contains("/account/sms") && !account.contains("/account/email"));
+    for path in ["/account/sms", "/account/email"] {
+        let response = browser.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        assert!(response.text().await.unwrap().contains("not offered here"));
+    }
+    let page = browser
+        .get(server.url("/account/totp"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let posted = browser
+        .post(server.url("/account/email"))
+        .form(&[
+            ("csrf", form_value(&page, "csrf").as_str()),
+            ("address", "ann.backup@example.org"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 400);
+    assert!(server.smtp.messages().await.is_empty());
+}

@@ -118,7 +118,12 @@ async fn page(
         "csrf": state.0.csrf.token(&browser_id, CSRF_PURPOSE),
         "notice": notice,
         "error": error,
-        "passkeys": state.0.passkeys.is_some(),
+        "offers": {
+            "passkey": state.offers(MethodKind::Passkey),
+            "totp": state.offers(MethodKind::Totp),
+            "sms": state.offers(MethodKind::Sms),
+            "email": state.offers(MethodKind::Email),
+        },
     });
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
@@ -126,6 +131,14 @@ async fn page(
         StatusCode::OK
     };
     Ok((jar, render_page(state, "account.html", context, status)).into_response())
+}
+
+/// The answer when a method is not offered here.
+pub(super) fn not_offered() -> PageError {
+    PageError::BadRequest {
+        title: "This way of signing in is not offered here",
+        message: "Go back to your account page and choose one of the ways it offers.".into(),
+    }
 }
 
 pub(super) fn check_csrf(

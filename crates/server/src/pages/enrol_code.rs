@@ -26,15 +26,21 @@ use crate::state::AppState;
 const ENROLMENT_CONTEXT: &str = "code-enrolment";
 
 /// `/account/email` or `/account/sms`.
-fn channel(path: &str) -> Result<MethodKind, PageError> {
-    match path {
-        "email" => Ok(MethodKind::Email),
-        "sms" => Ok(MethodKind::Sms),
-        _ => Err(PageError::BadRequest {
-            title: "This page does not exist",
-            message: "Go back to your account page.".into(),
-        }),
+fn channel(state: &AppState, path: &str) -> Result<MethodKind, PageError> {
+    let method = match path {
+        "email" => MethodKind::Email,
+        "sms" => MethodKind::Sms,
+        _ => {
+            return Err(PageError::BadRequest {
+                title: "This page does not exist",
+                message: "Go back to your account page.".into(),
+            });
+        }
+    };
+    if !state.offers(method) {
+        return Err(super::account::not_offered());
     }
+    Ok(method)
 }
 
 /// Checks what the person typed; the error is the sentence to show.
@@ -109,7 +115,7 @@ pub async fn start(
 }
 
 async fn form(state: &AppState, jar: CookieJar, path: &str) -> Result<Response, PageError> {
-    let method = channel(path)?;
+    let method = channel(state, path)?;
     let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
@@ -154,7 +160,7 @@ async fn send_code(
     path: &str,
     form: DestinationForm,
 ) -> Result<Response, PageError> {
-    let method = channel(path)?;
+    let method = channel(state, path)?;
     let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
@@ -235,7 +241,7 @@ async fn save(
     path: &str,
     form: ConfirmForm,
 ) -> Result<Response, PageError> {
-    let method = channel(path)?;
+    let method = channel(state, path)?;
     let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),

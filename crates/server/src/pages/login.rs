@@ -82,7 +82,7 @@ fn form_page(
         "email": email,
         "error": error,
         "client_name": client_name,
-        "passkeys": state.0.passkeys.is_some(),
+        "passkeys": state.offers(gatehouse_mfa::MethodKind::Passkey),
     });
     render_page(state, "login.html", context, status)
 }

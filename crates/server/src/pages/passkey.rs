@@ -30,6 +30,9 @@ const SECOND_FACTOR: &str = "passkey-second-factor";
 const SIGN_IN: &str = "passkey-sign-in";
 
 fn service(state: &AppState) -> Result<&Passkeys, PageError> {
+    if !state.0.settings.mfa_methods.contains(&MethodKind::Passkey) {
+        return Err(super::account::not_offered());
+    }
     state.0.passkeys.as_ref().ok_or_else(|| PageError::BadRequest {
         title: "Passkeys are not available here",
         message: "This service is not reachable under a host name, so browsers will not use passkeys with it.".into(),
