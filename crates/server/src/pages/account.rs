@@ -133,6 +133,39 @@ async fn page(
     Ok((jar, render_page(state, "account.html", context, status)).into_response())
 }
 
+/// A signed-in person posting an account form with a valid CSRF token, or the response that sends
+/// them to sign in first.
+pub(super) async fn account_form(
+    state: &AppState,
+    jar: CookieJar,
+    csrf: &str,
+) -> Result<Result<(CookieJar, User, String), Response>, PageError> {
+    let found = signed_in_user(state, jar).await?;
+    if let Ok((_, _, browser_id)) = &found {
+        check_csrf(state, browser_id, csrf)?;
+    }
+    Ok(found)
+}
+
+/// As [`account_form`], for changes that need the password typed again; a wrong password answers with
+/// the account page saying nothing was changed.
+async fn password_form(
+    state: &AppState,
+    jar: CookieJar,
+    csrf: &str,
+    password: String,
+) -> Result<Result<(CookieJar, User), Response>, PageError> {
+    let (jar, user, _) = match account_form(state, jar, csrf).await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(Err(sign_in)),
+    };
+    match password_confirmed(state, &user, password).await? {
+        None => Ok(Err(busy())),
+        Some(false) => Ok(Err(page(state, jar, None, Some(WRONG_PASSWORD)).await?)),
+        Some(true) => Ok(Ok((jar, user))),
+    }
+}
+
 /// The answer when a method is not offered here.
 pub(super) fn not_offered() -> PageError {
     PageError::BadRequest {
@@ -264,11 +297,10 @@ async fn totp_save(
     jar: CookieJar,
     form: TotpForm,
 ) -> Result<Response, PageError> {
-    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
+    let (jar, user, _) = match account_form(state, jar, &form.csrf).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    check_csrf(state, &browser_id, &form.csrf)?;
     let now = state.0.provider.now();
     let Some((_, secret)) = PendingEnrolment::open(state, &form.enrolment, &user.id, now) else {
         return totp_page(
@@ -406,16 +438,10 @@ async fn remove(
     jar: CookieJar,
     form: ConfirmedForm,
 ) -> Result<Response, PageError> {
-    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
+    let (jar, user) = match password_form(state, jar, &form.csrf, form.password).await? {
         Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
+        Err(response) => return Ok(response),
     };
-    check_csrf(state, &browser_id, &form.csrf)?;
-    match password_confirmed(state, &user, form.password).await? {
-        None => return Ok(busy()),
-        Some(false) => return page(state, jar, None, Some(WRONG_PASSWORD)).await,
-        Some(true) => {}
-    }
     let db = &state.0.db;
     if !db.remove_factor(&user.id, &form.factor).await? {
         return page(
@@ -451,16 +477,10 @@ async fn regenerate(
     jar: CookieJar,
     form: ConfirmedForm,
 ) -> Result<Response, PageError> {
-    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
+    let (jar, user) = match password_form(state, jar, &form.csrf, form.password).await? {
         Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
+        Err(response) => return Ok(response),
     };
-    check_csrf(state, &browser_id, &form.csrf)?;
-    match password_confirmed(state, &user, form.password).await? {
-        None => return Ok(busy()),
-        Some(false) => return page(state, jar, None, Some(WRONG_PASSWORD)).await,
-        Some(true) => {}
-    }
     if state.0.db.factors(&user.id).await?.is_empty() {
         return page(
             state,

@@ -17,7 +17,7 @@ use gatehouse_store::users::User;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::account::{CSRF_PURPOSE, check_csrf, factor_added, new_factor_id, signed_in_user};
+use super::account::{CSRF_PURPOSE, account_form, factor_added, new_factor_id, signed_in_user};
 use super::see_other;
 use crate::error::{PageError, render_page};
 use crate::notify::{self, Destination};
@@ -161,11 +161,10 @@ async fn send_code(
     form: DestinationForm,
 ) -> Result<Response, PageError> {
     let method = channel(state, path)?;
-    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
+    let (jar, user, browser_id) = match account_form(state, jar, &form.csrf).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    check_csrf(state, &browser_id, &form.csrf)?;
     let mut page = Page {
         method,
         user: &user,
@@ -242,11 +241,10 @@ async fn save(
     form: ConfirmForm,
 ) -> Result<Response, PageError> {
     let method = channel(state, path)?;
-    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
+    let (jar, user, browser_id) = match account_form(state, jar, &form.csrf).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    check_csrf(state, &browser_id, &form.csrf)?;
     let now = state.0.provider.now();
     let opened = state
         .0

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::account::{CSRF_PURPOSE, check_csrf, factor_added, new_factor_id, signed_in_user};
+use super::account::{CSRF_PURPOSE, account_form, factor_added, new_factor_id, signed_in_user};
 use super::flow;
 use super::login::FlowQuery;
 use crate::error::{PageError, render_page};
@@ -218,11 +218,10 @@ async fn register(
     form: RegisterForm,
 ) -> Result<Response, PageError> {
     let passkeys = service(state)?;
-    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
+    let (jar, user, _) = match account_form(state, jar, &form.csrf).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    check_csrf(state, &browser_id, &form.csrf)?;
     const FAILED: &str =
         "The passkey could not be created. Try again, or choose another way to sign in.";
     let Some(ceremony_state) = take(state, &form.ceremony, REGISTER, Some(&user.id)).await? else {
