@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_core;
 mod m0002_second_factors;
 mod m0003_passkeys;
+mod m0004_organisations;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_core::Migration),
             Box::new(m0002_second_factors::Migration),
             Box::new(m0003_passkeys::Migration),
+            Box::new(m0004_organisations::Migration),
         ]
     }
 }

@@ -97,6 +97,7 @@ impl Gatehouse {
             display_name: config.file.display_name.clone(),
             mfa_attempts: config.mfa_attempts(),
             sms_countries: config.file.mfa.sms_countries.clone(),
+            organisations: config.organisations.clone(),
             mfa_methods: config
                 .file
                 .mfa
@@ -197,5 +198,6 @@ fn demo_client(issuer: &str) -> anyhow::Result<Client> {
         id_token_signing_alg: SigningAlg::RS256,
         consent: false,
         require_pkce: true,
+        require_mfa: false,
     })
 }

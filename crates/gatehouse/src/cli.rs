@@ -51,6 +51,15 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Inspect organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// List the configured organisations and their second-factor policy.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,9 +70,19 @@ enum UserCommand {
         email: String,
         #[arg(long)]
         name: String,
+        /// The organisation the user belongs to (see `gatehouse org list`).
+        #[arg(long, default_value = "default")]
+        organisation: String,
     },
     /// List users.
     List,
+    /// Make a second factor mandatory for this user, whatever their organisation says (staff accounts).
+    RequireMfa {
+        email: String,
+        /// Take the requirement away again.
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,7 +126,18 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CheckConfig => check_config(&cli.config, &config),
-        Command::User(UserCommand::Add { email, name }) => add_user(config, &email, &name).await,
+        Command::User(UserCommand::Add {
+            email,
+            name,
+            organisation,
+        }) => add_user(config, &email, &name, &organisation).await,
+        Command::User(UserCommand::RequireMfa { email, off }) => {
+            require_mfa(config, &email, !off).await
+        }
+        Command::Org(OrgCommand::List) => {
+            list_organisations(&config);
+            Ok(())
+        }
         Command::User(UserCommand::List) => list_users(config).await,
         Command::Client(ClientCommand::List) => {
             list_clients(&config);
@@ -195,7 +225,50 @@ async fn shutdown_signal() {
     }
 }
 
-async fn add_user(config: Config, email: &str, name: &str) -> anyhow::Result<()> {
+async fn require_mfa(config: Config, email: &str, required: bool) -> anyhow::Result<()> {
+    let db = database(&config).await?;
+    let user = db
+        .user_by_email(email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user with e-mail address {email}"))?;
+    db.set_require_mfa(&user.id, required, gatehouse_oidc::Clock::now(&SystemClock))
+        .await?;
+    let what = if required {
+        "must now use"
+    } else {
+        "follows the organisation's policy for"
+    };
+    println!("{} {what} a second factor", user.email);
+    Ok(())
+}
+
+fn list_organisations(config: &Config) {
+    println!(
+        "{:<16}  {:<28}  {:<9}  {:<28}  remember",
+        "id", "display name", "mfa", "methods"
+    );
+    for org in &config.organisations {
+        let methods: Vec<&str> = org.methods.iter().map(|m| m.as_str()).collect();
+        let mfa = format!("{:?}", org.mfa).to_lowercase();
+        println!(
+            "{:<16}  {:<28}  {mfa:<9}  {:<28}  {} days",
+            org.id,
+            org.display_name,
+            methods.join(","),
+            org.remember_device_days
+        );
+    }
+}
+
+async fn add_user(
+    config: Config,
+    email: &str,
+    name: &str,
+    organisation: &str,
+) -> anyhow::Result<()> {
+    if !config.organisations.iter().any(|o| o.id == organisation) {
+        anyhow::bail!("there is no organisation {organisation:?} (see `gatehouse org list`)");
+    }
     if !email.contains('@') || email.trim().len() < 3 {
         anyhow::bail!("{email:?} is not an e-mail address");
     }
@@ -211,7 +284,13 @@ async fn add_user(config: Config, email: &str, name: &str) -> anyhow::Result<()>
     let db = database(&config).await?;
     let hash = passwords.hash(&password)?;
     let user = db
-        .create_user(email, name, &hash, gatehouse_oidc::Clock::now(&SystemClock))
+        .create_user_in(
+            email,
+            name,
+            &hash,
+            organisation,
+            gatehouse_oidc::Clock::now(&SystemClock),
+        )
         .await?;
     println!("added {} ({})", user.email, user.id);
     Ok(())
@@ -219,12 +298,20 @@ async fn add_user(config: Config, email: &str, name: &str) -> anyhow::Result<()>
 
 async fn list_users(config: Config) -> anyhow::Result<()> {
     let db = database(&config).await?;
-    println!("{:<36}  {:<32}  {:<24}  status", "id", "email", "name");
+    println!(
+        "{:<36}  {:<32}  {:<24}  {:<16}  status",
+        "id", "email", "name", "organisation"
+    );
     for user in db.users().await? {
         let status = if user.disabled { "disabled" } else { "active" };
+        let status = if user.require_mfa {
+            format!("{status}, mfa required")
+        } else {
+            status.to_owned()
+        };
         println!(
-            "{:<36}  {:<32}  {:<24}  {status}",
-            user.id, user.email, user.name
+            "{:<36}  {:<32}  {:<24}  {:<16}  {status}",
+            user.id, user.email, user.name, user.organisation_id
         );
     }
     Ok(())

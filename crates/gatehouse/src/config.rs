@@ -11,6 +11,7 @@ use gatehouse_login::password::HashParams;
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::MethodKind;
 use gatehouse_mfa::attempts::AttemptPolicy;
+use gatehouse_mfa::policy::{MfaPolicy, Organisation};
 use gatehouse_notify::email::EmailConfig;
 use gatehouse_notify::sms::SmsConfig;
 use gatehouse_oidc::client::{Client, ClientKind, ClientRegistry, ClientSecret, GrantType};
@@ -33,6 +34,8 @@ pub struct ServerFile {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub clients_dir: PathBuf,
+    /// One TOML file per organisation; without a `default` one, a default is derived from this file.
+    pub organisations_dir: PathBuf,
     pub theme_dir: PathBuf,
     pub demo: bool,
     /// The name people see for this service, and the issuer label in authenticator apps.
@@ -116,6 +119,7 @@ impl Default for ServerFile {
             data_dir: "data".into(),
             database_url: None,
             clients_dir: "config/clients".into(),
+            organisations_dir: "config/organisations".into(),
             theme_dir: "themes/default".into(),
             demo: false,
             display_name: "Gatehouse".into(),
@@ -171,6 +175,25 @@ impl Default for ThrottleFile {
     }
 }
 
+/// One `config/organisations/<name>.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationFile {
+    pub id: String,
+    pub display_name: String,
+    pub mfa: MfaPolicy,
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+    #[serde(default)]
+    pub remember_device_days: u32,
+    #[serde(default = "default_theme")]
+    pub theme: String,
+}
+
+fn default_theme() -> String {
+    "default".into()
+}
+
 /// One `config/clients/<name>.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -196,6 +219,9 @@ pub struct ClientFile {
     pub consent: bool,
     #[serde(default = "yes")]
     pub require_pkce: bool,
+    /// Require a second factor for this application, whatever the organisation's policy.
+    #[serde(default)]
+    pub require_mfa: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,6 +251,7 @@ pub struct Config {
     pub issuer: String,
     pub database_url: String,
     pub clients: Vec<Client>,
+    pub organisations: Vec<Organisation>,
     pub source: PathBuf,
 }
 
@@ -306,6 +333,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     });
 
     let clients = load_clients(&file.clients_dir, &mut problems);
+    let organisations = load_organisations(&file, &mut problems);
     for (i, method) in file.mfa.methods.iter().enumerate() {
         if !matches!(
             MethodKind::parse(method),
@@ -334,8 +362,102 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         issuer,
         database_url,
         clients,
+        organisations,
         source: path.to_owned(),
     })
+}
+
+/// Reads every organisation file; adds the default organisation (`id = "default"`, MFA optional)
+/// when no file defines it.
+fn load_organisations(file: &ServerFile, problems: &mut Vec<String>) -> Vec<Organisation> {
+    let mut organisations: Vec<Organisation> = Vec::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&file.organisations_dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.sort();
+    let methods_of =
+        |path: &Path, list: &[String], problems: &mut Vec<String>| -> Vec<MethodKind> {
+            list.iter()
+                .enumerate()
+                .filter_map(|(i, m)| match MethodKind::parse(m) {
+                    Some(
+                        kind @ (MethodKind::Passkey
+                        | MethodKind::Totp
+                        | MethodKind::Sms
+                        | MethodKind::Email),
+                    ) => Some(kind),
+                    _ => {
+                        problems.push(problem(
+                            path,
+                            &format!("methods[{i}]"),
+                            format!("{m:?} is not one of passkey, totp, sms, email"),
+                        ));
+                        None
+                    }
+                })
+                .collect()
+        };
+    for path in paths {
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_uppercase()
+            .replace(['-', '.'], "_");
+        let parsed: Result<OrganisationFile, _> = Figment::from(Toml::file_exact(&path))
+            .merge(Env::prefixed(&format!("{ENV_PREFIX}ORGANISATION_{stem}__")))
+            .extract();
+        match parsed {
+            Ok(raw) => {
+                if organisations.iter().any(|o| o.id == raw.id) {
+                    problems.push(problem(
+                        &path,
+                        "id",
+                        format!("{:?} is used by more than one organisation file", raw.id),
+                    ));
+                    continue;
+                }
+                let methods = methods_of(
+                    &path,
+                    raw.methods.as_deref().unwrap_or(&file.mfa.methods),
+                    problems,
+                );
+                organisations.push(Organisation {
+                    id: raw.id,
+                    display_name: raw.display_name,
+                    mfa: raw.mfa,
+                    methods,
+                    remember_device_days: raw.remember_device_days,
+                    theme: raw.theme,
+                });
+            }
+            Err(e) => problems.extend(e.into_iter().map(|e| e.to_string())),
+        }
+    }
+    if !organisations.iter().any(|o| o.id == "default") {
+        // The global list was checked already.
+        let methods = file
+            .mfa
+            .methods
+            .iter()
+            .filter_map(|m| MethodKind::parse(m))
+            .collect();
+        organisations.push(Organisation {
+            id: "default".into(),
+            display_name: file.display_name.clone(),
+            mfa: MfaPolicy::Optional,
+            methods,
+            remember_device_days: 0,
+            theme: "default".into(),
+        });
+    }
+    organisations
 }
 
 fn is_local(url: &Url) -> bool {
@@ -500,6 +622,7 @@ fn validate_client(file: &Path, raw: ClientFile, problems: &mut Vec<String>) -> 
         id_token_signing_alg: alg.unwrap_or(SigningAlg::RS256),
         consent: raw.consent,
         require_pkce: raw.require_pkce,
+        require_mfa: raw.require_mfa,
     })
 }
 

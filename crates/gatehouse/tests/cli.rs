@@ -168,3 +168,59 @@ fn keys_rotate_makes_new_keys_and_migrate_is_idempotent() {
         "{second}"
     );
 }
+
+#[test]
+fn require_mfa_marks_a_user_and_org_list_shows_the_default_organisation() {
+    let setup = Setup::new(CLIENT);
+    assert!(
+        setup
+            .run(
+                &[
+                    "user",
+                    "add",
+                    "--email",
+                    "staff@example.com",
+                    "--name",
+                    "Staff"
+                ],
+                "a long password\n"
+            )
+            .status
+            .success()
+    );
+    let out = setup.run(&["user", "require-mfa", "staff@example.com"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&setup.run(&["user", "list"], "").stdout).contains("mfa required"));
+    assert!(
+        setup
+            .run(&["user", "require-mfa", "staff@example.com", "--off"], "")
+            .status
+            .success()
+    );
+    assert!(!text(&setup.run(&["user", "list"], "").stdout).contains("mfa required"));
+
+    let missing = setup.run(&["user", "require-mfa", "nobody@example.com"], "");
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("no user"));
+
+    let orgs = text(&setup.run(&["org", "list"], "").stdout);
+    assert!(
+        orgs.contains("default") && orgs.contains("optional"),
+        "{orgs}"
+    );
+    let unknown = setup.run(
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--organisation",
+            "nope",
+        ],
+        "a long password\n",
+    );
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("no organisation"));
+}

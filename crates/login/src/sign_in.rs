@@ -16,6 +16,14 @@ pub enum SignInStep {
         /// The code sent by e-mail or SMS for this sign-in, if one was sent.
         #[serde(default)]
         sent: Option<SentChallenge>,
+        /// The `acr` the factor must reach (step-up); methods below it are not offered.
+        #[serde(default)]
+        minimum_acr: Option<String>,
+    },
+    /// Must use a second factor but has none: the set-up wizard, with a password-only session.
+    Enrol {
+        user_id: String,
+        minimum_acr: String,
     },
     /// Signed in during this sign-in and shown a notice (e.g. recovery codes left); continues at
     /// `/continue`.

@@ -25,6 +25,7 @@ pub const PAGES: &[&str] = &[
     "code_enrol.html",
     "passkey_register.html",
     "passkey_sign_in.html",
+    "mfa_setup.html",
     "email_code.txt",
     "sms_code.txt",
 ];

@@ -12,6 +12,7 @@ pub mod email;
 pub mod error;
 pub mod method;
 pub mod passkey;
+pub mod policy;
 pub mod recovery;
 pub mod sms;
 pub mod totp;

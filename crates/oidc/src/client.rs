@@ -65,6 +65,9 @@ pub struct Client {
     pub consent: bool,
     /// PKCE is required for public clients whatever this says; a confidential client may opt out.
     pub require_pkce: bool,
+    /// A second factor is required for this client whatever the person's organisation says. The
+    /// protocol only carries the flag; the sign-in decides what it means.
+    pub require_mfa: bool,
 }
 
 impl Client {

@@ -6,7 +6,7 @@ use gatehouse_oidc::discovery::paths;
 
 use crate::headers;
 use crate::pages::{
-    account, authorize, consent, end_session, enrol_code, home, login, mfa, passkey,
+    account, authorize, consent, end_session, enrol_code, home, login, mfa, passkey, wizard,
 };
 use crate::protocol::{discovery, introspect, revoke, token, userinfo};
 use crate::state::AppState;
@@ -33,6 +33,7 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         .route("/mfa", get(mfa::get).post(mfa::post))
         .route("/continue", get(mfa::continue_after_notice))
         .route("/account", get(account::show))
+        .route("/mfa/setup", get(wizard::show))
         .route(
             "/account/passkey",
             get(passkey::register_start).post(passkey::register_finish),

@@ -9,6 +9,7 @@ use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::MethodKind;
 use gatehouse_mfa::attempts::AttemptPolicy;
 use gatehouse_mfa::passkey::Passkeys;
+use gatehouse_mfa::policy::Organisation;
 use gatehouse_notify::email::EmailSender;
 use gatehouse_notify::sms::SmsSender;
 use gatehouse_oidc::Provider;
@@ -36,8 +37,10 @@ pub struct Settings {
     pub demo: Option<DemoAccount>,
     /// Countries (ISO 3166 codes) whose mobile numbers may receive SMS codes.
     pub sms_countries: Vec<String>,
-    /// The second factors people may add.
+    /// The second factors people may add (any organisation's; each organisation narrows it).
     pub mfa_methods: Vec<MethodKind>,
+    /// Every organisation, by id; `default` always exists.
+    pub organisations: Vec<Organisation>,
     /// The name people see for this service; also the issuer label in authenticator apps.
     pub display_name: String,
     pub mfa_attempts: AttemptPolicy,
@@ -108,10 +111,30 @@ impl AppState {
         &self.0.provider
     }
 
-    /// Whether people may add a factor of this kind here (and, for passkeys, whether they work here).
+    /// Whether people of any organisation may add a factor of this kind here (and, for passkeys,
+    /// whether they work here).
     pub fn offers(&self, method: MethodKind) -> bool {
-        self.0.settings.mfa_methods.contains(&method)
+        self.0
+            .settings
+            .organisations
+            .iter()
+            .any(|o| o.methods.contains(&method))
             && (method != MethodKind::Passkey || self.0.passkeys.is_some())
+    }
+
+    /// Whether people of organisation `organisation_id` may add a factor of this kind.
+    pub fn offers_to(&self, organisation_id: &str, method: MethodKind) -> bool {
+        self.organisation(organisation_id)
+            .is_some_and(|o| o.methods.contains(&method))
+            && (method != MethodKind::Passkey || self.0.passkeys.is_some())
+    }
+
+    /// The organisation `id`, or the default one when it is not (or no longer) configured.
+    pub fn organisation(&self, id: &str) -> Option<&Organisation> {
+        let all = &self.0.settings.organisations;
+        all.iter()
+            .find(|o| o.id == id)
+            .or_else(|| all.iter().find(|o| o.id == "default"))
     }
 
     pub fn theme(&self) -> &Theme {

@@ -18,6 +18,9 @@ pub struct User {
     pub disabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub organisation_id: String,
+    /// A second factor is required whatever the organisation says.
+    pub require_mfa: bool,
 }
 
 impl From<user::Model> for User {
@@ -31,6 +34,8 @@ impl From<user::Model> for User {
             disabled: m.disabled,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            organisation_id: m.organisation_id,
+            require_mfa: m.require_mfa,
         }
     }
 }
@@ -50,6 +55,19 @@ impl Database {
         password_hash: &str,
         now: i64,
     ) -> Result<User, StoreError> {
+        self.create_user_in(email, name, password_hash, "default", now)
+            .await
+    }
+
+    /// As [`Database::create_user`], in organisation `organisation_id`.
+    pub async fn create_user_in(
+        &self,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+        organisation_id: &str,
+        now: i64,
+    ) -> Result<User, StoreError> {
         let email = normalize_email(email);
         if self.user_by_email(&email).await?.is_some() {
             return Err(StoreError::DuplicateEmail);
@@ -63,6 +81,8 @@ impl Database {
             disabled: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
+            organisation_id: Set(organisation_id.to_owned()),
+            require_mfa: Set(false),
         };
         let inserted = user::Entity::insert(model)
             .exec_with_returning(&self.conn)
@@ -99,6 +119,28 @@ impl Database {
             .all(&self.conn)
             .await?;
         Ok(all.into_iter().map(User::from).collect())
+    }
+
+    /// Makes a second factor mandatory (or not) for one user; `false` when there is no such user.
+    pub async fn set_require_mfa(
+        &self,
+        id: &str,
+        required: bool,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let result = user::Entity::update_many()
+            .col_expr(
+                user::Column::RequireMfa,
+                sea_orm::sea_query::Expr::value(required),
+            )
+            .col_expr(
+                user::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(user::Column::Id.eq(id))
+            .exec(&self.conn)
+            .await?;
+        Ok(result.rows_affected == 1)
     }
 
     pub async fn set_password_hash(

@@ -106,6 +106,17 @@ id_token_signed_response_alg = "ES256"
                 .into(),
             ),
             (
+                "strict-app.toml".into(),
+                r#"client_id = "strict-app"
+name = "Strict App"
+type = "public"
+redirect_uris = ["http://localhost/strict/callback"]
+scopes = ["openid", "email"]
+require_mfa = true
+"#
+                .into(),
+            ),
+            (
                 "consenting.toml".into(),
                 r#"client_id = "consenting"
 name = "Consent Needed"
@@ -154,11 +165,24 @@ impl TestServer {
             "{mail}\n[sms]\nsender = \"file\"\npath = {:?}\n",
             sms_outbox.display().to_string()
         );
+        let organisations = dir.path().join("organisations");
+        std::fs::create_dir(&organisations).unwrap();
+        std::fs::write(
+            organisations.join("strict.toml"),
+            "id = \"strict\"\ndisplay_name = \"Strict Hosting\"\nmfa = \"required\"\nmethods = [\"totp\", \"email\"]\n",
+        )
+        .unwrap();
+        std::fs::write(
+            organisations.join("relaxed.toml"),
+            "id = \"relaxed\"\ndisplay_name = \"Relaxed Shop\"\nmfa = \"off\"\n",
+        )
+        .unwrap();
         let config_path = dir.path().join("gatehouse.toml");
         let config = format!(
-            "issuer = {issuer:?}\ndata_dir = {:?}\nclients_dir = {:?}\ntheme_dir = {:?}\nmaster_key = {:?}\n{extra}\n{mail}\n",
+            "issuer = {issuer:?}\ndata_dir = {:?}\nclients_dir = {:?}\norganisations_dir = {:?}\ntheme_dir = {:?}\nmaster_key = {:?}\n{extra}\n{mail}\n",
             dir.path().join("data").display().to_string(),
             clients.display().to_string(),
+            organisations.display().to_string(),
             repo().join("themes/default").display().to_string(),
             gatehouse_oidc::MasterKey::generate().to_base64(),
         );
@@ -207,9 +231,14 @@ impl TestServer {
 
     /// Adds a user with [`PASSWORD`]; returns its id (the `sub`).
     pub async fn add_user(&self, email: &str) -> String {
+        self.add_user_in(email, "default").await
+    }
+
+    /// Adds a user with [`PASSWORD`] to an organisation (`strict`: MFA required; `relaxed`: MFA off).
+    pub async fn add_user_in(&self, email: &str, organisation: &str) -> String {
         let hash = self.passwords.hash(&PASSWORD.into()).unwrap();
         self.db
-            .create_user(email, "Test Person", &hash, 1)
+            .create_user_in(email, "Test Person", &hash, organisation, 1)
             .await
             .unwrap()
             .id

@@ -14,6 +14,7 @@ mod harness;
 mod key_rotation;
 mod logout;
 mod passkeys;
+mod policy;
 mod second_factor;
 mod sign_in;
 mod sms_code;

@@ -46,13 +46,17 @@ pub(crate) async fn account_page(
         .unwrap()
 }
 
-struct Enrolled {
-    secret: TotpSecret,
-    recovery_codes: Vec<String>,
+pub(crate) struct Enrolled {
+    pub secret: TotpSecret,
+    pub recovery_codes: Vec<String>,
 }
 
 /// Adds an authenticator app as a person would: QR page, key typed into the "app", current code.
-async fn enrol_totp(server: &TestServer, browser: &reqwest::Client, email: &str) -> Enrolled {
+pub(crate) async fn enrol_totp(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    email: &str,
+) -> Enrolled {
     account_page(server, browser, email).await;
     let page = browser
         .get(server.url("/account/totp"))

@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use gatehouse_login::sign_in::SignInStep;
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::totp::{self, TotpSecret};
-use gatehouse_mfa::{MethodKind, recovery};
+use gatehouse_mfa::{MethodKind, assurance, recovery};
 use gatehouse_store::factors::StoredFactor;
 use gatehouse_store::users::User;
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,12 @@ fn kind_label(kind: &str) -> &'static str {
     }
 }
 
+/// `?flow=…` when a page is part of the set-up wizard of a pending sign-in.
+#[derive(Debug, Default, Deserialize)]
+pub struct WizardQuery {
+    pub flow: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct AccountQuery {
     notice: Option<String>,
@@ -119,10 +126,10 @@ async fn page(
         "notice": notice,
         "error": error,
         "offers": {
-            "passkey": state.offers(MethodKind::Passkey),
-            "totp": state.offers(MethodKind::Totp),
-            "sms": state.offers(MethodKind::Sms),
-            "email": state.offers(MethodKind::Email),
+            "passkey": state.offers_to(&user.organisation_id, MethodKind::Passkey),
+            "totp": state.offers_to(&user.organisation_id, MethodKind::Totp),
+            "sms": state.offers_to(&user.organisation_id, MethodKind::Sms),
+            "email": state.offers_to(&user.organisation_id, MethodKind::Email),
         },
     });
     let status = if error.is_some() {
@@ -219,8 +226,12 @@ impl PendingEnrolment {
 }
 
 /// `GET /account/totp`: a new secret, its QR code and the key for typing in.
-pub async fn totp_start(State(state): State<AppState>, jar: CookieJar) -> Response {
-    totp_page(&state, jar, None, None)
+pub async fn totp_start(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<WizardQuery>,
+) -> Response {
+    totp_page(&state, jar, None, None, query.flow.as_deref())
         .await
         .unwrap_or_else(|e| e.render(&state))
 }
@@ -230,11 +241,19 @@ async fn totp_page(
     jar: CookieJar,
     retry: Option<&str>,
     error: Option<&str>,
+    flow: Option<&str>,
 ) -> Result<Response, PageError> {
     let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
+    check_offered(state, &user, MethodKind::Totp)?;
+    // Apps label the entry with the organisation's name.
+    let issuer = state
+        .organisation(&user.organisation_id)
+        .map_or(state.0.settings.display_name.clone(), |o| {
+            o.display_name.clone()
+        });
     let now = state.0.provider.now();
     let (sealed, secret) =
         match retry.and_then(|sealed| PendingEnrolment::open(state, sealed, &user.id, now)) {
@@ -249,7 +268,7 @@ async fn totp_page(
                 (pending.seal(state)?, secret)
             }
         };
-    let provisioning = totp::provisioning(&secret, &state.0.settings.display_name, &user.email)
+    let provisioning = totp::provisioning(&secret, &issuer, &user.email)
         .map_err(|e| PageError::Internal(e.to_string()))?;
     let context = json!({
         "csrf": state.0.csrf.token(&browser_id, CSRF_PURPOSE),
@@ -257,9 +276,10 @@ async fn totp_page(
         "qr": provisioning.qr_data_uri,
         "otpauth_uri": provisioning.uri,
         "secret": provisioning.grouped_secret,
-        "issuer": state.0.settings.display_name,
+        "issuer": issuer,
         "email": user.email,
         "error": error,
+        "flow": flow,
     });
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
@@ -271,6 +291,8 @@ async fn totp_page(
 
 #[derive(Deserialize)]
 pub struct TotpForm {
+    #[serde(default)]
+    flow: String,
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -301,6 +323,8 @@ async fn totp_save(
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
+    check_offered(state, &user, MethodKind::Totp)?;
+    let flow = Some(form.flow.as_str()).filter(|f| !f.is_empty());
     let now = state.0.provider.now();
     let Some((_, secret)) = PendingEnrolment::open(state, &form.enrolment, &user.id, now) else {
         return totp_page(
@@ -308,11 +332,19 @@ async fn totp_save(
             jar,
             None,
             Some("That took too long. Scan this new code and try again."),
+            flow,
         )
         .await;
     };
     let Ok(step) = totp::verify(&secret, &form.code, now, None) else {
-        return totp_page(state, jar, Some(&form.enrolment), Some("That code is not right. Check the time on your phone and enter the code the app shows now.")).await;
+        return totp_page(
+            state,
+            jar,
+            Some(&form.enrolment),
+            Some("That code is not right. Check the time on your phone and enter the code the app shows now."),
+            flow,
+        )
+        .await;
     };
     let db = &state.0.db;
     let existing = db.factors(&user.id).await?;
@@ -337,27 +369,86 @@ async fn totp_save(
     })
     .await?;
     tracing::info!(target: "gatehouse::security", "authenticator app added");
-    factor_added(state, jar, &user.id, existing.is_empty(), now).await
+    let added = Added {
+        user_id: &user.id,
+        first: existing.is_empty(),
+        now,
+        amr: assurance::amr(Some(MethodKind::Totp)),
+        acr: assurance::acr(Some(MethodKind::Totp)),
+        flow,
+    };
+    factor_added(state, jar, added).await
 }
 
 /// After a factor is saved: the first one comes with recovery codes, shown this once.
+/// After a factor is saved. Enrolling proved the person has it, so the session is upgraded to what
+/// the factor earns (`amr`, `acr`). From the set-up wizard (`flow`), the sign-in then continues where it
+/// was; the first factor always comes with recovery codes, shown this once.
 pub(super) async fn factor_added(
     state: &AppState,
     jar: CookieJar,
-    user_id: &str,
-    first: bool,
-    now: i64,
+    added: Added<'_>,
 ) -> Result<Response, PageError> {
-    if first {
-        return Ok((jar, recovery_codes_page(state, user_id, now).await?).into_response());
+    let (jar, _) = flow::start_session(state, jar, added.user_id, added.amr, added.acr).await?;
+    let mut next = "/account?notice=factor-added".to_owned();
+    if let Some(flow_id) = added.flow
+        && let Ok((pending, _)) = flow::load(state, &jar, flow_id).await
+        && matches!(&pending.step, SignInStep::Enrol { user_id, .. } if user_id == added.user_id)
+    {
+        let step = SignInStep::Authenticated {
+            user_id: added.user_id.to_owned(),
+        };
+        state
+            .0
+            .db
+            .update_pending_sign_in(&gatehouse_oidc::token_hash(&pending.id), &step.to_json())
+            .await?;
+        next = format!("/continue?flow={}", pending.id);
     }
-    Ok((jar, see_other("/account?notice=factor-added")).into_response())
+    if added.first {
+        let continue_url = if added.flow.is_some() {
+            next
+        } else {
+            "/account".to_owned()
+        };
+        return Ok((
+            jar,
+            recovery_codes_page(state, added.user_id, added.now, &continue_url).await?,
+        )
+            .into_response());
+    }
+    Ok((jar, see_other(&next)).into_response())
+}
+
+/// What [`factor_added`] needs to know.
+pub(super) struct Added<'a> {
+    pub user_id: &'a str,
+    pub first: bool,
+    pub now: i64,
+    pub amr: Vec<String>,
+    pub acr: &'static str,
+    /// The pending sign-in of the set-up wizard, if the factor was added there.
+    pub flow: Option<&'a str>,
+}
+
+/// Whether this person's organisation lets them add `method`.
+pub(super) fn check_offered(
+    state: &AppState,
+    user: &User,
+    method: MethodKind,
+) -> Result<(), PageError> {
+    if state.offers_to(&user.organisation_id, method) {
+        Ok(())
+    } else {
+        Err(not_offered())
+    }
 }
 
 async fn recovery_codes_page(
     state: &AppState,
     user_id: &str,
     now: i64,
+    continue_url: &str,
 ) -> Result<Response, PageError> {
     let codes = recovery::generate();
     let hashes: Vec<String> = codes
@@ -372,7 +463,7 @@ async fn recovery_codes_page(
     Ok(render_page(
         state,
         "recovery_codes.html",
-        json!({ "codes": codes }),
+        json!({ "codes": codes, "continue_url": continue_url }),
         StatusCode::OK,
     ))
 }
@@ -493,7 +584,7 @@ async fn regenerate(
     tracing::info!(target: "gatehouse::security", "recovery codes replaced");
     Ok((
         jar,
-        recovery_codes_page(state, &user.id, state.0.provider.now()).await?,
+        recovery_codes_page(state, &user.id, state.0.provider.now(), "/account").await?,
     )
         .into_response())
 }

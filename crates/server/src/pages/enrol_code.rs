@@ -3,21 +3,24 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Form, Path, State};
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use gatehouse_mfa::MethodKind;
 use gatehouse_mfa::attempts::AttemptPolicy;
 use gatehouse_mfa::code::{self, SentCode};
 use gatehouse_mfa::email::{self, AddressProblem};
 use gatehouse_mfa::sms::{self, NumberProblem};
+use gatehouse_mfa::{MethodKind, assurance};
 use gatehouse_store::factors::StoredFactor;
 use gatehouse_store::users::User;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::account::{CSRF_PURPOSE, account_form, factor_added, new_factor_id, signed_in_user};
+use super::account::{
+    Added, CSRF_PURPOSE, WizardQuery, account_form, check_offered, factor_added, new_factor_id,
+    signed_in_user,
+};
 use super::see_other;
 use crate::error::{PageError, render_page};
 use crate::notify::{self, Destination};
@@ -81,6 +84,8 @@ struct Page<'a> {
     enrolment: Option<&'a str>,
     sent_to: Option<String>,
     error: Option<&'a str>,
+    /// The set-up wizard's pending sign-in, carried through the forms.
+    flow: Option<&'a str>,
 }
 
 impl Page<'_> {
@@ -93,6 +98,7 @@ impl Page<'_> {
             "enrolment": self.enrolment,
             "sent_to": self.sent_to,
             "error": self.error,
+            "flow": self.flow,
         });
         let status = if self.error.is_some() {
             StatusCode::BAD_REQUEST
@@ -108,18 +114,25 @@ pub async fn start(
     State(state): State<AppState>,
     jar: CookieJar,
     Path(path): Path<String>,
+    Query(query): Query<WizardQuery>,
 ) -> Response {
-    form(&state, jar, &path)
+    form(&state, jar, &path, query.flow.as_deref())
         .await
         .unwrap_or_else(|e| e.render(&state))
 }
 
-async fn form(state: &AppState, jar: CookieJar, path: &str) -> Result<Response, PageError> {
+async fn form(
+    state: &AppState,
+    jar: CookieJar,
+    path: &str,
+    flow: Option<&str>,
+) -> Result<Response, PageError> {
     let method = channel(state, path)?;
     let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
+    check_offered(state, &user, method)?;
     let page = Page {
         method,
         user: &user,
@@ -128,12 +141,15 @@ async fn form(state: &AppState, jar: CookieJar, path: &str) -> Result<Response, 
         enrolment: None,
         sent_to: None,
         error: None,
+        flow,
     };
     Ok((jar, page.render(state)).into_response())
 }
 
 #[derive(Deserialize)]
 pub struct DestinationForm {
+    #[serde(default)]
+    flow: String,
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -165,6 +181,8 @@ async fn send_code(
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
+    check_offered(state, &user, method)?;
+    let flow = Some(form.flow.as_str()).filter(|f| !f.is_empty());
     let mut page = Page {
         method,
         user: &user,
@@ -173,6 +191,7 @@ async fn send_code(
         enrolment: None,
         sent_to: None,
         error: None,
+        flow,
     };
     let address = match check_destination(state, method, &form.address, &user) {
         Ok(address) => address,
@@ -215,6 +234,8 @@ async fn send_code(
 #[derive(Deserialize)]
 pub struct ConfirmForm {
     #[serde(default)]
+    flow: String,
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     enrolment: String,
@@ -245,6 +266,8 @@ async fn save(
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
+    check_offered(state, &user, method)?;
+    let flow = Some(form.flow.as_str()).filter(|f| !f.is_empty());
     let now = state.0.provider.now();
     let opened = state
         .0
@@ -262,6 +285,7 @@ async fn save(
         enrolment: None,
         sent_to: None,
         error: None,
+        flow,
     };
     let Some(pending) = opened else {
         page.error = Some("That took too long. Ask for a new code.");
@@ -328,5 +352,13 @@ async fn save(
     })
     .await?;
     tracing::info!(target: "gatehouse::security", method = method.as_str(), "second factor added");
-    factor_added(state, jar, &user.id, existing.is_empty(), now).await
+    let added = Added {
+        user_id: &user.id,
+        first: existing.is_empty(),
+        now,
+        amr: assurance::amr(Some(method)),
+        acr: assurance::acr(Some(method)),
+        flow,
+    };
+    factor_added(state, jar, added).await
 }

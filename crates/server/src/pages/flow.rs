@@ -3,6 +3,8 @@
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_login::sign_in::SignInStep;
+use gatehouse_mfa::MethodKind;
+use gatehouse_mfa::policy::{self, Demand, SecondStep};
 use gatehouse_oidc::authorize::{AuthorizationRequest, ConsentState, NextStep, SignedIn};
 use gatehouse_oidc::scope::Scopes;
 use gatehouse_store::flows::PendingSignIn;
@@ -234,11 +236,70 @@ pub async fn go_to_step(
     Ok(see_other(&format!("{}?flow={pending_id}", page_of(step))))
 }
 
+/// What the second-factor policy asks of this signed-in person for `target`, given the `acr` their
+/// session reached: nothing, a challenge (`SecondFactor`), or the set-up wizard (`Enrol`).
+pub async fn second_factor_step(
+    state: &AppState,
+    signed_in: &SignedIn,
+    target: &SignInFor,
+) -> Result<Option<SignInStep>, PageError> {
+    let user_id = &signed_in.user_id;
+    let Some(user) = state.0.db.user(user_id).await? else {
+        return Ok(None);
+    };
+    let (client_required, acr_values) = match target {
+        SignInFor::Client { request } => {
+            let client = state.0.provider.clients.get(&request.client_id);
+            (
+                client.is_some_and(|c| c.require_mfa),
+                request.acr_values.clone(),
+            )
+        }
+        SignInFor::Account => (false, None),
+    };
+    let demand = Demand {
+        organisation: state.organisation(&user.organisation_id).map(|o| o.mfa),
+        user_required: user.require_mfa,
+        client_required,
+        acr_values,
+    };
+    let factors = state.0.db.factors(user_id).await?;
+    let reaching = |minimum: &str| {
+        factors
+            .iter()
+            .filter_map(|f| MethodKind::parse(&f.kind))
+            .find(|m| policy::method_reaches(*m, minimum))
+    };
+    Ok(
+        match demand.second_step(!factors.is_empty(), signed_in.acr.as_deref()) {
+            SecondStep::NotNeeded => None,
+            SecondStep::Challenge { minimum_acr } => match reaching(minimum_acr) {
+                Some(method) => Some(SignInStep::SecondFactor {
+                    user_id: user_id.clone(),
+                    method: method.as_str().to_owned(),
+                    sent: None,
+                    minimum_acr: Some(minimum_acr.to_owned()),
+                }),
+                // Only weaker factors (e-mail codes) for a strong demand: add a stronger one.
+                None => Some(SignInStep::Enrol {
+                    user_id: user_id.clone(),
+                    minimum_acr: minimum_acr.to_owned(),
+                }),
+            },
+            SecondStep::Enrol { minimum_acr } => Some(SignInStep::Enrol {
+                user_id: user_id.clone(),
+                minimum_acr: minimum_acr.to_owned(),
+            }),
+        },
+    )
+}
+
 fn page_of(step: &SignInStep) -> &'static str {
     match step {
         SignInStep::Credentials => "/login",
         SignInStep::SecondFactor { .. } => "/mfa",
         SignInStep::Authenticated { .. } => "/continue",
+        SignInStep::Enrol { .. } => "/mfa/setup",
         SignInStep::Consent { .. } => "/consent",
     }
 }
@@ -255,9 +316,15 @@ pub async fn advance(
 ) -> Result<Response, PageError> {
     let provider = &state.0.provider;
     let step = match (&target, &signed_in) {
-        (SignInFor::Account, Some(_)) => {
-            finish(state, existing.as_deref()).await?;
-            return Ok((jar, see_other("/account")).into_response());
+        (SignInFor::Account, Some(signed_in)) => {
+            match second_factor_step(state, signed_in, &target).await? {
+                // People without a factor may still reach their account page: that is where they add one.
+                None | Some(SignInStep::Enrol { .. }) => {
+                    finish(state, existing.as_deref()).await?;
+                    return Ok((jar, see_other("/account")).into_response());
+                }
+                Some(step) => step,
+            }
         }
         (SignInFor::Account, None) => SignInStep::Credentials,
         (SignInFor::Client { request }, _) => {
@@ -268,14 +335,32 @@ pub async fn advance(
                     return Ok((jar, see_other(&error_redirect)).into_response());
                 }
             };
-            match (next, &signed_in) {
-                (NextStep::IssueCode, Some(signed_in)) => {
+            let second = match (&next, &signed_in) {
+                (NextStep::IssueCode | NextStep::Consent, Some(signed_in)) => {
+                    second_factor_step(state, signed_in, &target).await?
+                }
+                _ => None,
+            };
+            match (next, &signed_in, second) {
+                // The organisation, the person or the client wants a second factor first.
+                (_, Some(_), Some(step)) if request.prompt.none => {
+                    let _ = step;
+                    let redirect = provider.error_redirect(
+                        request,
+                        gatehouse_oidc::ErrorCode::InteractionRequired,
+                        "a second factor is needed",
+                    );
+                    finish(state, existing.as_deref()).await?;
+                    return Ok((jar, see_other(&redirect)).into_response());
+                }
+                (_, Some(_), Some(step)) => step,
+                (NextStep::IssueCode, Some(signed_in), None) => {
                     let redirect = provider.issue_code(request, signed_in).await?;
                     finish(state, existing.as_deref()).await?;
                     tracing::info!(target: "gatehouse::security", client_id = %request.client_id, "authorization code issued");
                     return Ok((jar, see_other(&redirect)).into_response());
                 }
-                (NextStep::Consent, Some(signed_in)) => SignInStep::Consent {
+                (NextStep::Consent, Some(signed_in), None) => SignInStep::Consent {
                     user_id: signed_in.user_id.clone(),
                     authenticated_now: signed_in.authenticated_now,
                 },

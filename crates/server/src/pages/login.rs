@@ -10,6 +10,7 @@ use axum_extra::extract::CookieJar;
 use gatehouse_login::sign_in::SignInStep;
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::assurance;
+use gatehouse_oidc::authorize::SignedIn;
 use gatehouse_store::users::normalize_email;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -159,13 +160,19 @@ async fn submit(
     db.clear_failures(&account_key).await?;
     tracing::info!(target: "gatehouse::security", "password accepted");
 
-    // A person with a second factor must use it before any session exists.
-    if let Some(default) = db.factors(&user.id).await?.first() {
-        let step = SignInStep::SecondFactor {
-            sent: None,
-            user_id: user.id.clone(),
-            method: default.kind.clone(),
-        };
+    // When the policy asks for a second factor the person has, it comes before any session exists.
+    // (The set-up wizard, for those without one, runs with a password-only session.)
+    let password_only = SignedIn {
+        user_id: user.id.clone(),
+        auth_time: now,
+        amr: assurance::amr(None),
+        acr: Some(assurance::acr(None).to_owned()),
+        session_hash: String::new(),
+        authenticated_now: true,
+    };
+    if let Some(step @ SignInStep::SecondFactor { .. }) =
+        flow::second_factor_step(state, &password_only, &pending.target).await?
+    {
         return Ok((jar, flow::go_to_step(state, &pending.id, &step).await?).into_response());
     }
     let (jar, signed_in) = flow::start_session(

@@ -60,13 +60,24 @@ fn method_label(method: MethodKind) -> &'static str {
     }
 }
 
-/// The methods this person can use now: their factors' kinds, and recovery codes while any are left.
-async fn available(state: &AppState, user_id: &str) -> Result<Vec<MethodKind>, PageError> {
+/// The methods this person can use now that reach the step's minimum `acr`: their factors' kinds, and
+/// recovery codes while any are left.
+async fn available(state: &AppState, step: &SignInStep) -> Result<Vec<MethodKind>, PageError> {
+    let SignInStep::SecondFactor {
+        user_id,
+        minimum_acr,
+        ..
+    } = step
+    else {
+        return Ok(Vec::new());
+    };
+    let minimum = minimum_acr.as_deref().unwrap_or(assurance::ACR_MFA_EMAIL);
     let mut methods: Vec<MethodKind> = Vec::new();
     for factor in state.0.db.factors(user_id).await? {
         if let Some(kind) = MethodKind::parse(&factor.kind)
             && !methods.contains(&kind)
             && (kind != MethodKind::Passkey || state.0.passkeys.is_some())
+            && gatehouse_mfa::policy::method_reaches(kind, minimum)
         {
             methods.push(kind);
         }
@@ -101,7 +112,7 @@ async fn show(
     else {
         return flow::go_to_step(state, &pending.id, &pending.step).await;
     };
-    let methods = available(state, user_id).await?;
+    let methods = available(state, &pending.step).await?;
     let chosen = query
         .method
         .as_deref()
@@ -132,7 +143,13 @@ async fn send_code(
     peer: SocketAddr,
     resend: bool,
 ) -> Result<Option<Delivery>, PageError> {
-    let SignInStep::SecondFactor { user_id, sent, .. } = &pending.step else {
+    let SignInStep::SecondFactor {
+        user_id,
+        sent,
+        minimum_acr,
+        ..
+    } = &pending.step
+    else {
         return Ok(None);
     };
     let Some(policy) = notify::code_policy(method) else {
@@ -179,6 +196,7 @@ async fn send_code(
             method: method.as_str().to_owned(),
             code: sent_code,
         }),
+        minimum_acr: minimum_acr.clone(),
     };
     state
         .0
@@ -220,10 +238,10 @@ async fn resend_code(
     form: ResendForm,
 ) -> Result<Response, PageError> {
     let (pending, browser_id) = flow::load_submitted(state, &jar, &form.flow, &form.csrf).await?;
-    let SignInStep::SecondFactor { user_id, .. } = &pending.step else {
+    let SignInStep::SecondFactor { .. } = &pending.step else {
         return flow::go_to_step(state, &pending.id, &pending.step).await;
     };
-    let methods = available(state, user_id).await?;
+    let methods = available(state, &pending.step).await?;
     let Some(method) = MethodKind::parse(&form.method).filter(|m| methods.contains(m)) else {
         return Err(PageError::expired());
     };
@@ -324,7 +342,7 @@ async fn submit(
         return flow::go_to_step(state, &pending.id, &pending.step).await;
     };
     let user_id = user_id.clone();
-    let methods = available(state, &user_id).await?;
+    let methods = available(state, &pending.step).await?;
     let Some(method) = MethodKind::parse(&form.method).filter(|m| methods.contains(m)) else {
         return Err(PageError::expired());
     };

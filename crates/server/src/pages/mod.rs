@@ -10,6 +10,7 @@ pub mod home;
 pub mod login;
 pub mod mfa;
 pub mod passkey;
+pub mod wizard;
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query};

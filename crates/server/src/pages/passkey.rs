@@ -12,14 +12,19 @@ use axum_extra::extract::CookieJar;
 use gatehouse_login::sign_in::SignInStep;
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::attempts::AttemptPolicy;
-use gatehouse_mfa::passkey::{AuthenticationOutcome, PasskeyPrompt, Passkeys, StoredPasskey};
+use gatehouse_mfa::passkey::{
+    AuthenticationOutcome, KeyProtection, PasskeyPrompt, Passkeys, StoredPasskey,
+};
 use gatehouse_mfa::{MethodKind, assurance};
 use gatehouse_store::factors::StoredFactor;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::account::{CSRF_PURPOSE, account_form, factor_added, new_factor_id, signed_in_user};
+use super::account::{
+    Added, CSRF_PURPOSE, WizardQuery, account_form, check_offered, factor_added, new_factor_id,
+    signed_in_user,
+};
 use super::flow;
 use super::login::FlowQuery;
 use crate::error::{PageError, render_page};
@@ -140,8 +145,12 @@ fn user_handle(user_id: &str) -> Result<uuid::Uuid, PageError> {
 // --- Creating a passkey on the account page ---------------------------------------------------
 
 /// `GET /account/passkey`.
-pub async fn register_start(State(state): State<AppState>, jar: CookieJar) -> Response {
-    register_page(&state, jar, None)
+pub async fn register_start(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<WizardQuery>,
+) -> Response {
+    register_page(&state, jar, None, query.flow.as_deref())
         .await
         .unwrap_or_else(|e| e.render(&state))
 }
@@ -150,12 +159,14 @@ async fn register_page(
     state: &AppState,
     jar: CookieJar,
     error: Option<&str>,
+    flow: Option<&str>,
 ) -> Result<Response, PageError> {
     let passkeys = service(state)?;
     let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
+    check_offered(state, &user, MethodKind::Passkey)?;
     let existing: Vec<StoredPasskey> = stored_passkeys(state, &user.id)
         .await?
         .into_iter()
@@ -176,6 +187,7 @@ async fn register_page(
         "ceremony": ceremony,
         "options": options,
         "error": error,
+        "flow": flow,
     });
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
@@ -191,6 +203,8 @@ async fn register_page(
 
 #[derive(Deserialize)]
 pub struct RegisterForm {
+    #[serde(default)]
+    flow: String,
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -222,17 +236,19 @@ async fn register(
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
+    check_offered(state, &user, MethodKind::Passkey)?;
+    let flow = Some(form.flow.as_str()).filter(|f| !f.is_empty());
     const FAILED: &str =
         "The passkey could not be created. Try again, or choose another way to sign in.";
     let Some(ceremony_state) = take(state, &form.ceremony, REGISTER, Some(&user.id)).await? else {
-        return register_page(state, jar, Some(FAILED)).await;
+        return register_page(state, jar, Some(FAILED), flow).await;
     };
     let now = state.0.provider.now();
     let stored = match passkeys.finish_registration(ceremony_state, &form.credential, now) {
         Ok(stored) => stored,
         Err(e) => {
             tracing::warn!(target: "gatehouse::security", error = %e, "passkey registration refused");
-            return register_page(state, jar, Some(FAILED)).await;
+            return register_page(state, jar, Some(FAILED), flow).await;
         }
     };
     // One credential, one account.
@@ -243,7 +259,7 @@ async fn register(
         .await?
         .is_some()
     {
-        return register_page(state, jar, Some(FAILED)).await;
+        return register_page(state, jar, Some(FAILED), flow).await;
     }
     let existing = state.0.db.factors(&user.id).await?;
     let label = match form.label.trim() {
@@ -269,7 +285,20 @@ async fn register(
         })
         .await?;
     tracing::info!(target: "gatehouse::security", "passkey added");
-    factor_added(state, jar, &user.id, existing.is_empty(), now).await
+    let protection = if stored.backup_eligible {
+        KeyProtection::Synced
+    } else {
+        KeyProtection::DeviceBound
+    };
+    let added = Added {
+        user_id: &user.id,
+        first: existing.is_empty(),
+        now,
+        amr: assurance::passkey_amr(protection, true),
+        acr: assurance::ACR_PHISHING_RESISTANT,
+        flow,
+    };
+    factor_added(state, jar, added).await
 }
 
 // --- A passkey as the second step -------------------------------------------------------------

@@ -1,0 +1,315 @@
+//! Who must use a second factor: organisation policy, the staff override, a client's demand and
+//! `acr_values` step-up, and the set-up wizard that completes the original authorization request.
+
+use gatehouse_mfa::totp::{self, TotpSecret};
+use openidconnect::TokenResponse as _;
+
+use crate::harness::*;
+use crate::second_factor::{answer, reach_challenge};
+
+const WEB_CB: &str = "http://localhost/web/callback";
+
+/// From the wizard, adds an authenticator app through the page the wizard links to; returns the
+/// page that follows (recovery codes, with the way back to the sign-in).
+async fn enrol_app_in_wizard(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    wizard: &str,
+) -> String {
+    let wizard = wizard.replace("&#x2f;", "/");
+    let link = between(&wizard, "href=\"/account/totp?flow=", "\"").to_owned();
+    let page = browser
+        .get(server.url(&format!("/account/totp?flow={link}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let key: String = between(&page, "id=\"secret\">", "<")
+        .split_whitespace()
+        .collect();
+    let secret = TotpSecret::from_bytes(
+        totp_rs::Secret::try_from_base32(&key)
+            .unwrap()
+            .as_bytes()
+            .to_vec(),
+    );
+    let code = totp::code_at(&secret, server.now()).unwrap();
+    let form = [
+        ("csrf", form_value(&page, "csrf")),
+        ("enrolment", form_value(&page, "enrolment")),
+        ("flow", form_value(&page, "flow")),
+        ("code", code),
+    ];
+    browser
+        .post(server.url("/account/totp"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn required_policy_sends_a_person_without_a_factor_through_the_wizard_and_completes_the_request()
+ {
+    let server = TestServer::start().await;
+    server.add_user_in("ann@example.com", "strict").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let browser = browser();
+    let start = authorization_url(&rp, &["openid"]);
+    let (flow, csrf) = open_login(&browser, start.url.as_str()).await;
+    let response = post_login(&server, &browser, &flow, &csrf, "ann@example.com", PASSWORD).await;
+    let wizard_url = location(&response);
+    assert_eq!(
+        wizard_url,
+        format!("/mfa/setup?flow={flow}"),
+        "right after the password, the wizard"
+    );
+    let wizard = browser
+        .get(server.url(&wizard_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(wizard.contains("Strict Hosting asks"));
+    assert!(
+        wizard.contains("authenticator app") && wizard.contains("by e-mail"),
+        "the organisation's methods"
+    );
+    assert!(
+        !wizard.contains("text message") && !wizard.contains("passkey"),
+        "and only those"
+    );
+
+    // Before a factor is set up, the client gets nothing.
+    let early = browser
+        .get(authorization_url(&rp, &["openid"]).url)
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&early).starts_with("/mfa/setup?flow="));
+
+    let codes_page = enrol_app_in_wizard(&server, &browser, &wizard).await;
+    assert!(
+        codes_page.contains("id=\"recovery-codes\""),
+        "recovery codes are saved in the wizard"
+    );
+    let continue_url = between(&codes_page, "class=\"button\" href=\"", "\"")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&");
+    assert_eq!(continue_url, format!("/continue?flow={flow}"));
+    let done = browser.get(server.url(&continue_url)).send().await.unwrap();
+    let params = query(&location(&done));
+    assert_eq!(
+        params["state"],
+        *start.state.secret(),
+        "the original request, state intact"
+    );
+    let tokens = redeem(&rp, params["code"].clone(), &start).await;
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&rp.id_token_verifier(), &start.nonce)
+        .expect("nonce intact");
+    let amr: Vec<String> = claims
+        .auth_method_refs()
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(amr, ["pwd", "otp", "mfa"]);
+}
+
+#[tokio::test]
+async fn off_policy_asks_nothing_even_of_people_with_a_factor() {
+    let server = TestServer::start().await;
+    server.add_user_in("ann@example.com", "relaxed").await;
+    crate::second_factor::enrol_totp(&server, &browser(), "ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let start = authorization_url(&rp, &["openid"]);
+    let location = sign_in(&server, &browser(), start.url.as_str(), "ann@example.com").await;
+    let tokens = redeem(&rp, query(&location)["code"].clone(), &start).await;
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&rp.id_token_verifier(), &start.nonce)
+        .unwrap();
+    let amr: Vec<String> = claims
+        .auth_method_refs()
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(amr, ["pwd"]);
+}
+
+#[tokio::test]
+async fn staff_override_beats_an_off_organisation() {
+    let server = TestServer::start().await;
+    let id = server.add_user_in("staff@example.com", "relaxed").await;
+    server.db.set_require_mfa(&id, true, 1).await.unwrap();
+    let rp = server.rp("web", WEB_CB).await;
+    let browser = browser();
+    let (flow, csrf) = open_login(&browser, authorization_url(&rp, &["openid"]).url.as_str()).await;
+    let response = post_login(
+        &server,
+        &browser,
+        &flow,
+        &csrf,
+        "staff@example.com",
+        PASSWORD,
+    )
+    .await;
+    assert!(
+        location(&response).starts_with("/mfa/setup?flow="),
+        "a staff account without a factor gets the wizard"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_requires_mfa_gets_it_where_the_organisation_makes_it_optional() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let browser = browser();
+    // The ordinary app: password is enough.
+    sign_in(
+        &server,
+        &browser,
+        authorization_url(&rp, &["openid"]).url.as_str(),
+        "ann@example.com",
+    )
+    .await;
+    // The strict app, in the same browser session: the wizard first.
+    let strict = server
+        .rp("strict-app", "http://localhost/strict/callback")
+        .await;
+    let response = browser
+        .get(authorization_url(&strict, &["openid"]).url)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        location(&response).starts_with("/mfa/setup?flow="),
+        "{}",
+        location(&response)
+    );
+}
+
+#[tokio::test]
+async fn acr_values_step_up_passes_over_weaker_factors() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let enrolled = crate::second_factor::enrol_totp(&server, &browser(), "ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+
+    // Asked for the strong level with an authenticator app: a challenge that only offers strong methods.
+    let browser = browser();
+    let start = authorization_url(&rp, &["openid"]);
+    let stepped = format!("{}&acr_values=urn:gatehouse:acr:mfa", start.url);
+    let (flow, csrf) = open_login(&browser, &stepped).await;
+    let response = post_login(&server, &browser, &flow, &csrf, "ann@example.com", PASSWORD).await;
+    assert!(location(&response).starts_with("/mfa?flow="));
+    let page = browser
+        .get(server.url(&location(&response)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let code = totp::code_at(&enrolled.secret, server.now()).unwrap();
+    let done = answer(
+        &server,
+        &browser,
+        &flow,
+        &form_value(&page, "csrf"),
+        "totp",
+        &code,
+    )
+    .await;
+    let tokens = redeem(&rp, query(&location(&done))["code"].clone(), &start).await;
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&rp.id_token_verifier(), &start.nonce)
+        .unwrap();
+    assert_eq!(
+        claims.auth_context_ref().unwrap().as_str(),
+        "urn:gatehouse:acr:mfa"
+    );
+
+    // Asked for a passkey level nobody here has: the wizard, offering only passkeys (off on this IP issuer,
+    // so nothing) — never the weaker authenticator app.
+    let higher = format!(
+        "{}&acr_values=urn:gatehouse:acr:phishing-resistant",
+        authorization_url(&rp, &["openid"]).url
+    );
+    let again = browser.get(higher).send().await.unwrap();
+    let wizard = browser
+        .get(server.url(&location(&again)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(location(&again).starts_with("/mfa/setup?flow="));
+    assert!(!wizard.replace("&#x2f;", "/").contains("/account/totp"));
+}
+
+#[tokio::test]
+async fn prompt_none_that_needs_a_second_factor_answers_interaction_required() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let browser = browser();
+    sign_in(
+        &server,
+        &browser,
+        authorization_url(&rp, &["openid"]).url.as_str(),
+        "ann@example.com",
+    )
+    .await;
+    let strict = server
+        .rp("strict-app", "http://localhost/strict/callback")
+        .await;
+    let silent = browser
+        .get(format!(
+            "{}&prompt=none",
+            authorization_url(&strict, &["openid"]).url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(query(&location(&silent))["error"], "interaction_required");
+}
+
+#[tokio::test]
+async fn with_a_factor_a_required_organisation_challenges_at_every_new_sign_in() {
+    let server = TestServer::start().await;
+    server.add_user_in("ann@example.com", "strict").await;
+    let browser = browser();
+    let rp = server.rp("web", WEB_CB).await;
+    let (flow, csrf) = open_login(&browser, authorization_url(&rp, &["openid"]).url.as_str()).await;
+    let wizard_url =
+        location(&post_login(&server, &browser, &flow, &csrf, "ann@example.com", PASSWORD).await);
+    let wizard = browser
+        .get(server.url(&wizard_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    enrol_app_in_wizard(&server, &browser, &wizard).await;
+    let (_, _, page, _) =
+        reach_challenge(&server, &crate::harness::browser(), &rp, "ann@example.com").await;
+    assert!(page.contains("authenticator app"));
+}
