@@ -8,6 +8,7 @@ mod m0001_core;
 mod m0002_second_factors;
 mod m0003_passkeys;
 mod m0004_organisations;
+mod m0005_audit;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_second_factors::Migration),
             Box::new(m0003_passkeys::Migration),
             Box::new(m0004_organisations::Migration),
+            Box::new(m0005_audit::Migration),
         ]
     }
 }

@@ -7,9 +7,12 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use gatehouse_login::audit as audit_kind;
 use gatehouse_login::password::Passwords;
+use gatehouse_mfa::attempts::AttemptPolicy;
 use gatehouse_oidc::{ClientKind, SystemClock};
 use gatehouse_store::Database;
+use gatehouse_store::audit::AuditEvent;
 use secrecy::SecretString;
 
 use crate::app::{DEMO_EMAIL, DEMO_PASSWORD, Gatehouse};
@@ -54,6 +57,14 @@ enum Command {
     /// Inspect organisations.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Show the security events of one user, newest first.
+    Audit {
+        #[arg(long)]
+        user: String,
+        /// How many events to show.
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +87,11 @@ enum UserCommand {
     },
     /// List users.
     List,
+    /// Remove every second factor and recovery code of a user who lost them; they set up new ones at
+    /// their next sign-in where policy requires it.
+    ResetMfa { email: String },
+    /// Disable an account: no sign-in, sessions ended, tokens refused.
+    Disable { email: String },
     /// Make a second factor mandatory for this user, whatever their organisation says (staff accounts).
     RequireMfa {
         email: String,
@@ -134,6 +150,9 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::User(UserCommand::RequireMfa { email, off }) => {
             require_mfa(config, &email, !off).await
         }
+        Command::User(UserCommand::ResetMfa { email }) => reset_mfa(config, &email).await,
+        Command::User(UserCommand::Disable { email }) => disable(config, &email).await,
+        Command::Audit { user, limit } => audit(config, &user, limit).await,
         Command::Org(OrgCommand::List) => {
             list_organisations(&config);
             Ok(())
@@ -223,6 +242,78 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
+}
+
+async fn existing_user(db: &Database, email: &str) -> anyhow::Result<gatehouse_store::users::User> {
+    db.user_by_email(email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user with e-mail address {email}"))
+}
+
+fn operator_event(user_id: &str, kind: &str, detail: serde_json::Value) -> AuditEvent {
+    AuditEvent {
+        user_id: Some(user_id.to_owned()),
+        kind: kind.to_owned(),
+        detail: serde_json::json!({ "by": "operator", "detail": detail }).to_string(),
+        ip: None,
+        user_agent: None,
+        created_at: gatehouse_oidc::Clock::now(&SystemClock),
+    }
+}
+
+async fn reset_mfa(config: Config, email: &str) -> anyhow::Result<()> {
+    let db = database(&config).await?;
+    let user = existing_user(&db, email).await?;
+    let removed = db.reset_mfa(&user.id).await?;
+    db.clear_failures(&AttemptPolicy::consecutive_key(&user.id))
+        .await?;
+    db.record_event(&operator_event(
+        &user.id,
+        audit_kind::MFA_RESET,
+        serde_json::json!({ "factors_removed": removed }),
+    ))
+    .await?;
+    println!(
+        "removed {removed} second factor(s) and all recovery codes of {}",
+        user.email
+    );
+    Ok(())
+}
+
+async fn disable(config: Config, email: &str) -> anyhow::Result<()> {
+    let db = database(&config).await?;
+    let user = existing_user(&db, email).await?;
+    db.disable_user(&user.id, gatehouse_oidc::Clock::now(&SystemClock))
+        .await?;
+    db.record_event(&operator_event(
+        &user.id,
+        audit_kind::USER_DISABLED,
+        serde_json::json!({}),
+    ))
+    .await?;
+    println!("{} is disabled; their sessions have ended", user.email);
+    Ok(())
+}
+
+async fn audit(config: Config, email: &str, limit: u64) -> anyhow::Result<()> {
+    let db = database(&config).await?;
+    let user = existing_user(&db, email).await?;
+    println!(
+        "{:<20}  {:<24}  {:<15}  detail",
+        "time (UTC)", "event", "ip"
+    );
+    for event in db.events_for_user(&user.id, None, limit).await? {
+        let time = chrono::DateTime::from_timestamp(event.created_at, 0)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
+        println!(
+            "{time:<20}  {:<24}  {:<15}  {}",
+            event.kind,
+            event.ip.unwrap_or_default(),
+            event.detail
+        );
+    }
+    Ok(())
 }
 
 async fn require_mfa(config: Config, email: &str, required: bool) -> anyhow::Result<()> {

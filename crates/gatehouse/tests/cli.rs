@@ -224,3 +224,40 @@ fn require_mfa_marks_a_user_and_org_list_shows_the_default_organisation() {
     assert!(!unknown.status.success());
     assert!(text(&unknown.stderr).contains("no organisation"));
 }
+
+#[test]
+fn reset_mfa_and_disable_write_audit_events() {
+    let setup = Setup::new(CLIENT);
+    assert!(
+        setup
+            .run(
+                &["user", "add", "--email", "ann@example.com", "--name", "Ann"],
+                "a long password\n"
+            )
+            .status
+            .success()
+    );
+    let reset = setup.run(&["user", "reset-mfa", "ann@example.com"], "");
+    assert!(reset.status.success(), "{}", text(&reset.stderr));
+    assert!(text(&reset.stdout).contains("removed 0 second factor(s)"));
+    let disable = setup.run(&["user", "disable", "ann@example.com"], "");
+    assert!(disable.status.success(), "{}", text(&disable.stderr));
+    assert!(text(&setup.run(&["user", "list"], "").stdout).contains("disabled"));
+    let audit = text(
+        &setup
+            .run(&["audit", "--user", "ann@example.com"], "")
+            .stdout,
+    );
+    assert!(
+        audit.contains("mfa.reset")
+            && audit.contains("user.disabled")
+            && audit.contains("operator"),
+        "{audit}"
+    );
+    assert!(
+        !setup
+            .run(&["audit", "--user", "nobody@example.com"], "")
+            .status
+            .success()
+    );
+}

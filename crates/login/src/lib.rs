@@ -1,6 +1,7 @@
 //! The hosted sign-in, without HTTP: password hashing, attempt throttling, CSRF tokens, the sign-in
 //! state machine and the themed pages.
 
+pub mod audit;
 pub mod csrf;
 pub mod error;
 pub mod password;

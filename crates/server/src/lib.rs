@@ -3,6 +3,7 @@
 //!
 //! Handlers extract, call one function of `gatehouse-oidc` or `gatehouse-login`, and map the result.
 
+mod audit;
 mod cookies;
 mod error;
 mod headers;

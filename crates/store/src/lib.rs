@@ -6,6 +6,7 @@
 //! are made by the protocol and login crates; this crate only keeps the facts.
 
 pub mod attempts;
+pub mod audit;
 pub mod ceremonies;
 pub mod consents;
 mod entities;

@@ -313,3 +313,109 @@ async fn with_a_factor_a_required_organisation_challenges_at_every_new_sign_in()
         reach_challenge(&server, &crate::harness::browser(), &rp, "ann@example.com").await;
     assert!(page.contains("authenticator app"));
 }
+
+#[tokio::test]
+async fn the_last_factor_cannot_be_removed_where_one_is_required() {
+    let server = TestServer::start().await;
+    let id = server.add_user("ann@example.com").await;
+    let browser = browser();
+    crate::second_factor::enrol_totp(&server, &browser, "ann@example.com").await;
+    server.db.set_require_mfa(&id, true, 1).await.unwrap();
+    let page = browser
+        .get(server.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = [
+        ("csrf", form_value(&page, "csrf")),
+        ("factor", form_value(&page, "factor")),
+        ("password", PASSWORD.into()),
+    ];
+    let refused = browser
+        .post(server.url("/account/factors/remove"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("at least one second step")
+    );
+    assert_eq!(server.db.factors(&id).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn after_an_operator_resets_mfa_the_next_sign_in_goes_through_the_wizard_again() {
+    let server = TestServer::start().await;
+    let id = server.add_user_in("ann@example.com", "strict").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let first = browser();
+    let (flow, csrf) = open_login(&first, authorization_url(&rp, &["openid"]).url.as_str()).await;
+    let wizard_url =
+        location(&post_login(&server, &first, &flow, &csrf, "ann@example.com", PASSWORD).await);
+    let wizard = first
+        .get(server.url(&wizard_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    enrol_app_in_wizard(&server, &first, &wizard).await;
+    assert_eq!(server.db.factors(&id).await.unwrap().len(), 1);
+
+    // What `gatehouse user reset-mfa` does.
+    assert_eq!(server.db.reset_mfa(&id).await.unwrap(), 1);
+    let again = browser();
+    let (flow, csrf) = open_login(&again, authorization_url(&rp, &["openid"]).url.as_str()).await;
+    let response = post_login(&server, &again, &flow, &csrf, "ann@example.com", PASSWORD).await;
+    assert!(
+        location(&response).starts_with("/mfa/setup?flow="),
+        "{}",
+        location(&response)
+    );
+}
+
+#[tokio::test]
+async fn sign_ins_and_failures_are_in_the_audit_log_with_address_and_device() {
+    let server = TestServer::start().await;
+    let id = server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("Firefox/140 test")
+        .build()
+        .unwrap();
+    let (flow, csrf) = open_login(&browser, authorization_url(&rp, &["openid"]).url.as_str()).await;
+    post_login(
+        &server,
+        &browser,
+        &flow,
+        &csrf,
+        "ann@example.com",
+        "wrong password",
+    )
+    .await;
+    post_login(&server, &browser, &flow, &csrf, "ann@example.com", PASSWORD).await;
+    let events = server.db.events_for_user(&id, None, 10).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["sign_in.succeeded", "sign_in.failed"],
+        "newest first"
+    );
+    assert_eq!(events[0].ip.as_deref(), Some("127.0.0.1"));
+    assert_eq!(events[0].user_agent.as_deref(), Some("Firefox/140 test"));
+    assert!(
+        !events.iter().any(|e| e.detail.contains("wrong password")),
+        "no password in the log"
+    );
+}

@@ -9,8 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use gatehouse_login::audit as audit_kind;
 use gatehouse_login::sign_in::SignInStep;
 use gatehouse_login::throttle::ThrottlePolicy;
+use gatehouse_mfa::policy::MfaPolicy;
 use gatehouse_mfa::totp::{self, TotpSecret};
 use gatehouse_mfa::{MethodKind, assurance, recovery};
 use gatehouse_store::factors::StoredFactor;
@@ -21,6 +23,7 @@ use serde_json::json;
 use super::flow::{self, SignInFor};
 use super::login::{busy, verify_password};
 use super::see_other;
+use crate::audit::{self, ClientInfo};
 use crate::cookies;
 use crate::error::{PageError, render_page};
 use crate::state::AppState;
@@ -389,6 +392,15 @@ pub(super) async fn factor_added(
     jar: CookieJar,
     added: Added<'_>,
 ) -> Result<Response, PageError> {
+    let method = added.amr.get(1).cloned().unwrap_or_default();
+    audit::record(
+        state,
+        Some(added.user_id),
+        audit_kind::FACTOR_ADDED,
+        json!({ "amr": method }),
+        &ClientInfo::default(),
+    )
+    .await;
     let (jar, _) = flow::start_session(state, jar, added.user_id, added.amr, added.acr).await?;
     let mut next = "/account?notice=factor-added".to_owned();
     if let Some(flow_id) = added.flow
@@ -534,6 +546,22 @@ async fn remove(
         Err(response) => return Ok(response),
     };
     let db = &state.0.db;
+    // Where a second factor is required, the last one cannot go (add another first).
+    let factors = db.factors(&user.id).await?;
+    let last = factors.len() == 1 && factors.iter().any(|f| f.id == form.factor);
+    let required = user.require_mfa
+        || state
+            .organisation(&user.organisation_id)
+            .is_some_and(|o| o.mfa == MfaPolicy::Required);
+    if last && required {
+        return page(
+            state,
+            jar,
+            None,
+            Some("You need at least one second step. Add another one before you remove this one."),
+        )
+        .await;
+    }
     if !db.remove_factor(&user.id, &form.factor).await? {
         return page(
             state,
@@ -549,6 +577,14 @@ async fn remove(
             .await?;
     }
     tracing::info!(target: "gatehouse::security", "second factor removed");
+    audit::record(
+        state,
+        Some(&user.id),
+        audit_kind::FACTOR_REMOVED,
+        json!({}),
+        &ClientInfo::default(),
+    )
+    .await;
     Ok((jar, see_other("/account?notice=factor-removed")).into_response())
 }
 
@@ -582,6 +618,14 @@ async fn regenerate(
         .await;
     }
     tracing::info!(target: "gatehouse::security", "recovery codes replaced");
+    audit::record(
+        state,
+        Some(&user.id),
+        audit_kind::RECOVERY_CODES_REPLACED,
+        json!({}),
+        &ClientInfo::default(),
+    )
+    .await;
     Ok((
         jar,
         recovery_codes_page(state, &user.id, state.0.provider.now(), "/account").await?,

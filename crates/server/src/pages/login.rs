@@ -7,6 +7,7 @@ use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
+use gatehouse_login::audit as audit_kind;
 use gatehouse_login::sign_in::SignInStep;
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::assurance;
@@ -17,6 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::flow;
+use crate::audit::{self, ClientInfo};
 use crate::error::{PageError, render_page};
 use crate::state::AppState;
 
@@ -92,9 +94,10 @@ pub async fn post(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
+    client: ClientInfo,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    submit(&state, jar, peer, form)
+    submit(&state, jar, peer, &client, form)
         .await
         .unwrap_or_else(|e| e.render(&state))
 }
@@ -103,6 +106,7 @@ async fn submit(
     state: &AppState,
     jar: CookieJar,
     peer: SocketAddr,
+    client: &ClientInfo,
     form: LoginForm,
 ) -> Result<Response, PageError> {
     let (pending, browser_id) = flow::load_submitted(state, &jar, &form.flow, &form.csrf).await?;
@@ -142,7 +146,16 @@ async fn submit(
     };
     let user = match user {
         Some(user) if verified && !user.disabled => user,
-        _ => {
+        known => {
+            let user_id = known.as_ref().map(|u| u.id.as_str());
+            audit::record(
+                state,
+                user_id,
+                audit_kind::SIGN_IN_FAILED,
+                json!({ "step": "password" }),
+                client,
+            )
+            .await;
             let window = policy.window_start(now);
             db.record_failure(&account_key, window).await?;
             db.record_failure(&address_key, window).await?;
@@ -183,6 +196,14 @@ async fn submit(
         assurance::acr(None),
     )
     .await?;
+    audit::record(
+        state,
+        Some(&user.id),
+        audit_kind::SIGN_IN_SUCCEEDED,
+        json!({ "amr": signed_in.amr }),
+        client,
+    )
+    .await;
     flow::continue_signed_in(state, jar, pending, signed_in).await
 }
 

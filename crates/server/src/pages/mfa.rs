@@ -6,6 +6,7 @@ use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
+use gatehouse_login::audit as audit_kind;
 use gatehouse_login::sign_in::{SentChallenge, SignInStep};
 use gatehouse_mfa::attempts::AttemptPolicy;
 use gatehouse_mfa::code::{self, SentCode};
@@ -17,6 +18,7 @@ use serde_json::json;
 
 use super::login::FlowQuery;
 use super::{flow, passkey};
+use crate::audit::{self, ClientInfo};
 use crate::error::{PageError, render_page};
 use crate::notify::{self, Delivery};
 use crate::state::AppState;
@@ -325,9 +327,10 @@ impl<'a> Challenge<'a> {
 pub async fn post(
     State(state): State<AppState>,
     jar: CookieJar,
+    client: ClientInfo,
     Form(form): Form<ChallengeForm>,
 ) -> Response {
-    submit(&state, jar, form)
+    submit(&state, jar, &client, form)
         .await
         .unwrap_or_else(|e| e.render(&state))
 }
@@ -335,6 +338,7 @@ pub async fn post(
 async fn submit(
     state: &AppState,
     jar: CookieJar,
+    client: &ClientInfo,
     form: ChallengeForm,
 ) -> Result<Response, PageError> {
     let (pending, browser_id) = flow::load_submitted(state, &jar, &form.flow, &form.csrf).await?;
@@ -369,6 +373,14 @@ async fn submit(
         && policy.account_locked(db.failures_since(&consecutive_key, 0).await?)
     {
         tracing::warn!(target: "gatehouse::security", "second factor locked for the account");
+        audit::record(
+            state,
+            Some(&user_id),
+            audit_kind::SECOND_FACTOR_LOCKED,
+            json!({ "scope": "account" }),
+            client,
+        )
+        .await;
         return Ok(page(ACCOUNT_LOCKED, StatusCode::TOO_MANY_REQUESTS));
     }
     if policy.method_locked(
@@ -376,6 +388,14 @@ async fn submit(
             .await?,
     ) {
         tracing::warn!(target: "gatehouse::security", method = method.as_str(), "second factor method locked");
+        audit::record(
+            state,
+            Some(&user_id),
+            audit_kind::SECOND_FACTOR_LOCKED,
+            json!({ "method": method.as_str() }),
+            client,
+        )
+        .await;
         return Ok(page(METHOD_LOCKED, StatusCode::TOO_MANY_REQUESTS));
     }
     let earned: Option<Vec<String>> = match method {
@@ -401,6 +421,14 @@ async fn submit(
             .await?;
         db.record_failure(&consecutive_key, 0).await?;
         tracing::info!(target: "gatehouse::security", method = method.as_str(), "second factor failed");
+        audit::record(
+            state,
+            Some(&user_id),
+            audit_kind::SECOND_FACTOR_FAILED,
+            json!({ "method": method.as_str() }),
+            client,
+        )
+        .await;
         return Ok(page(WRONG_CODE, StatusCode::OK));
     };
     db.clear_failures(&method_key).await?;
@@ -409,9 +437,26 @@ async fn submit(
 
     let (jar, signed_in) =
         flow::start_session(state, jar, &user_id, amr, assurance::acr(Some(method))).await?;
+    let detail = json!({ "amr": signed_in.amr, "method": method.as_str() });
+    audit::record(
+        state,
+        Some(&user_id),
+        audit_kind::SIGN_IN_SUCCEEDED,
+        detail,
+        client,
+    )
+    .await;
     if method == MethodKind::RecoveryCode {
         // Tell the person how many codes remain before going on.
         let left = db.recovery_codes_left(&user_id).await?;
+        audit::record(
+            state,
+            Some(&user_id),
+            audit_kind::RECOVERY_CODE_USED,
+            json!({ "left": left }),
+            client,
+        )
+        .await;
         let step = SignInStep::Authenticated { user_id };
         db.update_pending_sign_in(&gatehouse_oidc::token_hash(&pending.id), &step.to_json())
             .await?;

@@ -9,6 +9,7 @@ use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
+use gatehouse_login::audit as audit_kind;
 use gatehouse_login::sign_in::SignInStep;
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::attempts::AttemptPolicy;
@@ -27,6 +28,7 @@ use super::account::{
 };
 use super::flow;
 use super::login::FlowQuery;
+use crate::audit::{self, ClientInfo};
 use crate::error::{PageError, render_page};
 use crate::state::AppState;
 
@@ -419,9 +421,10 @@ pub async fn sign_in_finish(
     State(state): State<AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     jar: CookieJar,
+    client: ClientInfo,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    sign_in(&state, jar, peer, form)
+    sign_in(&state, jar, peer, &client, form)
         .await
         .unwrap_or_else(|e| e.render(&state))
 }
@@ -430,6 +433,7 @@ async fn sign_in(
     state: &AppState,
     jar: CookieJar,
     peer: std::net::SocketAddr,
+    client: &ClientInfo,
     form: SignInForm,
 ) -> Result<Response, PageError> {
     let passkeys = service(state)?;
@@ -462,8 +466,24 @@ async fn sign_in(
             .db
             .record_failure(&address_key, policy.window_start(now))
             .await?;
+        audit::record(
+            state,
+            None,
+            audit_kind::SIGN_IN_FAILED,
+            json!({ "step": "passkey" }),
+            client,
+        )
+        .await;
         return sign_in_page(state, jar, &pending.id, Some(FAILED)).await;
     };
+    audit::record(
+        state,
+        Some(&user_id),
+        audit_kind::SIGN_IN_SUCCEEDED,
+        json!({ "amr": amr, "method": "passkey" }),
+        client,
+    )
+    .await;
     // A passkey sign-in also clears a lock on the code factors (it is "another route").
     state
         .0

@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table (see `migrations/`).
 
 pub mod attempt_counter;
+pub mod audit_event;
 pub mod auth_flow;
 pub mod authorization_code;
 pub mod ceremony;
