@@ -9,6 +9,7 @@ mod m0002_second_factors;
 mod m0003_passkeys;
 mod m0004_organisations;
 mod m0005_audit;
+mod m0006_remembered_devices;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_passkeys::Migration),
             Box::new(m0004_organisations::Migration),
             Box::new(m0005_audit::Migration),
+            Box::new(m0006_remembered_devices::Migration),
         ]
     }
 }

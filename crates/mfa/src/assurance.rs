@@ -14,6 +14,10 @@ pub const ACR_MFA: &str = "urn:gatehouse:acr:mfa";
 /// A passkey with user verification: two factors in one, bound to this site (phishing-resistant).
 pub const ACR_PHISHING_RESISTANT: &str = "urn:gatehouse:acr:phishing-resistant";
 
+/// A password on a device where the person chose to skip the second step for a while. It satisfies
+/// the organisation's policy, but not a client that asks for a second factor with `acr_values`.
+pub const ACR_REMEMBERED_DEVICE: &str = "urn:gatehouse:acr:password-remembered-device";
+
 /// The levels from weakest to strongest, for comparing what a client asks for with what was done.
 pub const ACR_LEVELS: &[&str] = &[ACR_PASSWORD, ACR_MFA_EMAIL, ACR_MFA, ACR_PHISHING_RESISTANT];
 

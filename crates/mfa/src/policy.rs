@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::MethodKind;
-use crate::assurance::{ACR_LEVELS, ACR_MFA_EMAIL, ACR_PASSWORD};
+use crate::assurance::{ACR_LEVELS, ACR_MFA_EMAIL, ACR_PASSWORD, ACR_REMEMBERED_DEVICE};
 
 /// An organisation's rule for second factors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +44,8 @@ pub struct Demand {
     pub client_required: bool,
     /// `acr_values` of the authorization request, space-separated.
     pub acr_values: Option<String>,
+    /// The request demands a fresh authentication (`max_age`).
+    pub fresh: bool,
 }
 
 /// What the sign-in must do next about second factors.
@@ -90,9 +92,25 @@ impl Demand {
         minimum
     }
 
+    /// Whether a remembered device may stand in for the second step: only for what the policy asks,
+    /// never for an explicit `acr_values` demand or a fresh sign-in.
+    pub fn device_may_stand_in(&self) -> bool {
+        let asks_acr = self
+            .acr_values
+            .as_deref()
+            .unwrap_or_default()
+            .split(' ')
+            .any(|value| ACR_LEVELS.iter().skip(1).any(|level| *level == value));
+        !asks_acr && !self.fresh
+    }
+
     /// Decides, given whether the person has any second factor and the `acr` the sign-in reached so far.
     pub fn second_step(&self, has_factors: bool, achieved_acr: Option<&str>) -> SecondStep {
         let minimum = self.minimum_acr();
+        if achieved_acr == Some(ACR_REMEMBERED_DEVICE) && has_factors && self.device_may_stand_in()
+        {
+            return SecondStep::NotNeeded;
+        }
         let achieved = achieved_acr.and_then(rank).unwrap_or(0);
         if minimum != ACR_PASSWORD {
             if rank(minimum).is_some_and(|needed| achieved >= needed) {
@@ -227,6 +245,36 @@ mod tests {
         assert_eq!(
             step_up.second_step(true, Some(ACR_PHISHING_RESISTANT)),
             SecondStep::NotNeeded
+        );
+    }
+
+    #[test]
+    fn a_remembered_device_satisfies_the_policy_but_not_a_step_up_or_a_fresh_sign_in() {
+        let policy = demand(MfaPolicy::Required);
+        assert_eq!(
+            policy.second_step(true, Some(ACR_REMEMBERED_DEVICE)),
+            SecondStep::NotNeeded
+        );
+        let step_up = Demand {
+            acr_values: Some(ACR_MFA.into()),
+            ..demand(MfaPolicy::Required)
+        };
+        assert_eq!(
+            step_up.second_step(true, Some(ACR_REMEMBERED_DEVICE)),
+            SecondStep::Challenge {
+                minimum_acr: ACR_MFA
+            }
+        );
+        let fresh = Demand {
+            fresh: true,
+            ..demand(MfaPolicy::Required)
+        };
+        assert!(!fresh.device_may_stand_in());
+        assert_eq!(
+            fresh.second_step(true, Some(ACR_REMEMBERED_DEVICE)),
+            SecondStep::Challenge {
+                minimum_acr: ACR_MFA_EMAIL
+            }
         );
     }
 

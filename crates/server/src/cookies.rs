@@ -5,6 +5,15 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
 pub const BROWSER: &str = "gatehouse_browser";
 pub const SESSION: &str = "gatehouse_session";
+/// A remembered device: a random token, its hash stored with the user, kept for the organisation's
+/// `remember_device_days`.
+pub const DEVICE: &str = "gatehouse_device";
+
+pub fn device(value: String, days: u32, secure: bool) -> Cookie<'static> {
+    let mut cookie = build(DEVICE, value, secure);
+    cookie.set_max_age(cookie::time::Duration::days(i64::from(days)));
+    cookie
+}
 
 pub fn build(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
     Cookie::build((name, value))

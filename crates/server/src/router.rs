@@ -34,6 +34,7 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         .route("/continue", get(mfa::continue_after_notice))
         .route("/account", get(account::show))
         .route("/mfa/setup", get(wizard::show))
+        .route("/account/devices/forget", post(account::forget_device))
         .route(
             "/account/passkey",
             get(passkey::register_start).post(passkey::register_finish),

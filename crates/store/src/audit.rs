@@ -23,7 +23,8 @@ pub struct AuditEvent {
 impl Database {
     pub async fn record_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
         audit_event::Entity::insert(audit_event::ActiveModel {
-            id: Set(uuid::Uuid::new_v4().to_string()),
+            // Time-ordered (UUID v7), so events within one second keep their order.
+            id: Set(uuid::Uuid::now_v7().to_string()),
             user_id: Set(event.user_id.clone()),
             kind: Set(event.kind.clone()),
             detail: Set(event.detail.clone()),
@@ -49,6 +50,7 @@ impl Database {
         }
         let rows = query
             .order_by_desc(audit_event::Column::CreatedAt)
+            .order_by_desc(audit_event::Column::Id)
             .limit(limit)
             .all(&self.conn)
             .await?;
@@ -65,7 +67,7 @@ impl Database {
             .collect())
     }
 
-    /// Removes every second factor and recovery code of a user, for someone who lost their phone and
+    /// Removes every second factor, recovery code and remembered device of a user, for someone who lost their phone and
     /// their codes. Returns how many factors were removed. (The caller clears the code locks.)
     pub async fn reset_mfa(&self, user_id: &str) -> Result<u64, StoreError> {
         let removed = mfa_factor::Entity::delete_many()
@@ -76,6 +78,8 @@ impl Database {
             .filter(recovery_code::Column::UserId.eq(user_id))
             .exec(&self.conn)
             .await?;
+        // A remembered device skips a factor that no longer exists: forget them all.
+        self.forget_devices(user_id, None).await?;
         Ok(removed.rows_affected)
     }
 

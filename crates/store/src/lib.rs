@@ -9,6 +9,7 @@ pub mod attempts;
 pub mod audit;
 pub mod ceremonies;
 pub mod consents;
+pub mod devices;
 mod entities;
 pub mod error;
 pub mod factors;

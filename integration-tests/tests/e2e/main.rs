@@ -9,6 +9,7 @@
 )]
 mod authorize_errors;
 mod code_flow;
+mod devices;
 mod email_code;
 mod harness;
 mod key_rotation;

@@ -113,11 +113,21 @@ async fn page(
         .into_iter()
         .map(|f| json!({ "id": f.id, "label": f.label, "kind": kind_label(&f.kind), "added": date(f.created_at) }))
         .collect();
+    let now = state.0.provider.now();
+    let devices: Vec<_> = state
+        .0
+        .db
+        .remembered_devices(&user.id, now)
+        .await?
+        .into_iter()
+        .map(|d| json!({ "id": d.id, "label": d.label.chars().take(80).collect::<String>(), "last_used": date(d.last_used_at), "until": date(d.expires_at) }))
+        .collect();
     let notice = match notice {
         Some("factor-added") => Some(
             "Your authenticator app is set up. From now on you will be asked for a code when you sign in.",
         ),
         Some("factor-removed") => Some("The second step was removed."),
+        Some("device-forgotten") => Some("That device will be asked for a second step again."),
         _ => None,
     };
     let context = json!({
@@ -125,6 +135,7 @@ async fn page(
         "name": user.name,
         "factors": factors,
         "recovery_left": state.0.db.recovery_codes_left(&user.id).await?,
+        "devices": devices,
         "csrf": state.0.csrf.token(&browser_id, CSRF_PURPOSE),
         "notice": notice,
         "error": error,
@@ -636,4 +647,41 @@ async fn regenerate(
 /// A random factor id (132 bits).
 pub(super) fn new_factor_id() -> String {
     gatehouse_login::csrf::random_id()[..22].to_owned()
+}
+
+#[derive(Deserialize)]
+pub struct ForgetDeviceForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    device: String,
+}
+
+/// `POST /account/devices/forget`: that device is asked for the second step again.
+pub async fn forget_device(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<ForgetDeviceForm>,
+) -> Response {
+    forget(&state, jar, form)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn forget(
+    state: &AppState,
+    jar: CookieJar,
+    form: ForgetDeviceForm,
+) -> Result<Response, PageError> {
+    let (jar, user, _) = match account_form(state, jar, &form.csrf).await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(sign_in),
+    };
+    state
+        .0
+        .db
+        .forget_devices(&user.id, Some(&form.device))
+        .await?;
+    tracing::info!(target: "gatehouse::security", "remembered device forgotten");
+    Ok((jar, see_other("/account?notice=device-forgotten")).into_response())
 }

@@ -9,6 +9,7 @@ use gatehouse_oidc::authorize::{AuthorizationRequest, ConsentState, NextStep, Si
 use gatehouse_oidc::scope::Scopes;
 use gatehouse_store::flows::PendingSignIn;
 use gatehouse_store::sessions::BrowserSession;
+use gatehouse_store::users::User;
 use serde::{Deserialize, Serialize};
 
 use super::see_other;
@@ -236,6 +237,50 @@ pub async fn go_to_step(
     Ok(see_other(&format!("{}?flow={pending_id}", page_of(step))))
 }
 
+/// Everything that asks this person for a second factor for `target`.
+fn demand_for(state: &AppState, user: &User, target: &SignInFor) -> Demand {
+    let (client_required, acr_values, fresh) = match target {
+        SignInFor::Client { request } => {
+            let client = state.0.provider.clients.get(&request.client_id);
+            (
+                client.is_some_and(|c| c.require_mfa),
+                request.acr_values.clone(),
+                request.max_age.is_some(),
+            )
+        }
+        SignInFor::Account => (false, None, false),
+    };
+    Demand {
+        organisation: state.organisation(&user.organisation_id).map(|o| o.mfa),
+        user_required: user.require_mfa,
+        client_required,
+        acr_values,
+        fresh,
+    }
+}
+
+/// Whether this browser is a remembered device of `user` that may stand in for the second step of
+/// this sign-in (only for what the policy asks: never for `acr_values` or `max_age`).
+pub async fn remembered_device_stands_in(
+    state: &AppState,
+    jar: &CookieJar,
+    user: &User,
+    target: &SignInFor,
+) -> Result<bool, PageError> {
+    let Some(token) = jar.get(cookies::DEVICE) else {
+        return Ok(false);
+    };
+    if !demand_for(state, user, target).device_may_stand_in() {
+        return Ok(false);
+    }
+    let now = state.0.provider.now();
+    Ok(state
+        .0
+        .db
+        .device_remembered(&gatehouse_oidc::token_hash(token.value()), &user.id, now)
+        .await?)
+}
+
 /// What the second-factor policy asks of this signed-in person for `target`, given the `acr` their
 /// session reached: nothing, a challenge (`SecondFactor`), or the set-up wizard (`Enrol`).
 pub async fn second_factor_step(
@@ -247,22 +292,7 @@ pub async fn second_factor_step(
     let Some(user) = state.0.db.user(user_id).await? else {
         return Ok(None);
     };
-    let (client_required, acr_values) = match target {
-        SignInFor::Client { request } => {
-            let client = state.0.provider.clients.get(&request.client_id);
-            (
-                client.is_some_and(|c| c.require_mfa),
-                request.acr_values.clone(),
-            )
-        }
-        SignInFor::Account => (false, None),
-    };
-    let demand = Demand {
-        organisation: state.organisation(&user.organisation_id).map(|o| o.mfa),
-        user_required: user.require_mfa,
-        client_required,
-        acr_values,
-    };
+    let demand = demand_for(state, &user, target);
     let factors = state.0.db.factors(user_id).await?;
     let reaching = |minimum: &str| {
         factors

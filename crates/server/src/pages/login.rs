@@ -183,19 +183,19 @@ async fn submit(
         session_hash: String::new(),
         authenticated_now: true,
     };
+    let mut acr = assurance::acr(None);
     if let Some(step @ SignInStep::SecondFactor { .. }) =
         flow::second_factor_step(state, &password_only, &pending.target).await?
     {
-        return Ok((jar, flow::go_to_step(state, &pending.id, &step).await?).into_response());
+        // A remembered device stands in for the policy's second step; the token says so honestly:
+        // `amr` lists only the password, `acr` names the remembered device.
+        if !flow::remembered_device_stands_in(state, &jar, &user, &pending.target).await? {
+            return Ok((jar, flow::go_to_step(state, &pending.id, &step).await?).into_response());
+        }
+        acr = assurance::ACR_REMEMBERED_DEVICE;
     }
-    let (jar, signed_in) = flow::start_session(
-        state,
-        jar,
-        &user.id,
-        assurance::amr(None),
-        assurance::acr(None),
-    )
-    .await?;
+    let (jar, signed_in) =
+        flow::start_session(state, jar, &user.id, assurance::amr(None), acr).await?;
     audit::record(
         state,
         Some(&user.id),

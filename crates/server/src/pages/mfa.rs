@@ -19,6 +19,7 @@ use serde_json::json;
 use super::login::FlowQuery;
 use super::{flow, passkey};
 use crate::audit::{self, ClientInfo};
+use crate::cookies;
 use crate::error::{PageError, render_page};
 use crate::notify::{self, Delivery};
 use crate::state::AppState;
@@ -45,6 +46,9 @@ pub struct ChallengeForm {
     ceremony: String,
     #[serde(default)]
     credential: String,
+    /// "yes" to skip the second step on this device for the organisation's number of days.
+    #[serde(default)]
+    remember: String,
 }
 
 const WRONG_CODE: &str = "That code is not right. Check it and try again.";
@@ -130,6 +134,7 @@ async fn show(
     let delivery = send_code(state, &pending, method, peer, false).await?;
     let mut page = Challenge::new(&pending, &browser_id, method, &methods);
     page.delivery = delivery;
+    page.remember_days = remember_days(state, user_id).await?;
     if method == MethodKind::Passkey {
         page.passkey = passkey::second_factor_options(state, user_id).await?;
     }
@@ -240,7 +245,7 @@ async fn resend_code(
     form: ResendForm,
 ) -> Result<Response, PageError> {
     let (pending, browser_id) = flow::load_submitted(state, &jar, &form.flow, &form.csrf).await?;
-    let SignInStep::SecondFactor { .. } = &pending.step else {
+    let SignInStep::SecondFactor { user_id, .. } = &pending.step else {
         return flow::go_to_step(state, &pending.id, &pending.step).await;
     };
     let methods = available(state, &pending.step).await?;
@@ -250,6 +255,7 @@ async fn resend_code(
     let delivery = send_code(state, &pending, method, peer, true).await?;
     let mut page = Challenge::new(&pending, &browser_id, method, &methods);
     page.delivery = delivery;
+    page.remember_days = remember_days(state, user_id).await?;
     Ok(page.render(state, StatusCode::OK))
 }
 
@@ -263,6 +269,8 @@ struct Challenge<'a> {
     error: Option<&'static str>,
     /// For a passkey: the WebAuthn options and the ceremony id.
     passkey: Option<(serde_json::Value, String)>,
+    /// Days this device may be remembered for (0: the organisation does not allow it).
+    remember_days: u32,
 }
 
 impl<'a> Challenge<'a> {
@@ -280,6 +288,7 @@ impl<'a> Challenge<'a> {
             delivery: None,
             error: None,
             passkey: None,
+            remember_days: 0,
         }
     }
 
@@ -319,6 +328,7 @@ impl<'a> Challenge<'a> {
             "client_name": self.pending.target.audience_name(state),
             "passkey_options": self.passkey.as_ref().map(|(options, _)| options),
             "ceremony": self.passkey.as_ref().map(|(_, ceremony)| ceremony),
+            "remember_days": self.remember_days,
         });
         render_page(state, "mfa.html", context, status)
     }
@@ -359,10 +369,12 @@ async fn submit(
         MethodKind::Passkey => passkey::second_factor_options(state, &user_id).await?,
         _ => None,
     };
+    let days = remember_days(state, &user_id).await?;
     let page = |error, status| {
         let mut page = Challenge::new(&pending, &browser_id, method, &methods);
         page.error = Some(error);
         page.passkey = fresh_passkey.clone();
+        page.remember_days = days;
         page.render(state, status)
     };
 
@@ -437,6 +449,30 @@ async fn submit(
 
     let (jar, signed_in) =
         flow::start_session(state, jar, &user_id, amr, assurance::acr(Some(method))).await?;
+    let jar = if form.remember == "yes" && days > 0 {
+        // "Don't ask again on this device": a random token in a long-lived cookie, stored hashed.
+        let token = gatehouse_login::csrf::random_id();
+        let label = client
+            .user_agent
+            .clone()
+            .unwrap_or_else(|| "Unknown browser".to_owned());
+        let expires_at = now + i64::from(days) * 24 * 3600;
+        db.remember_device(
+            &gatehouse_oidc::token_hash(&token),
+            &user_id,
+            &label,
+            now,
+            expires_at,
+        )
+        .await?;
+        jar.add(cookies::device(
+            token,
+            days,
+            state.0.settings.secure_cookies,
+        ))
+    } else {
+        jar
+    };
     let detail = json!({ "amr": signed_in.amr, "method": method.as_str() });
     audit::record(
         state,
@@ -469,6 +505,18 @@ async fn submit(
             .into_response());
     }
     flow::continue_signed_in(state, jar, pending, signed_in).await
+}
+
+/// How many days this person's organisation lets a device be remembered (0 = never).
+async fn remember_days(state: &AppState, user_id: &str) -> Result<u32, PageError> {
+    let user = state.0.db.user(user_id).await?;
+    Ok(user
+        .and_then(|u| {
+            state
+                .organisation(&u.organisation_id)
+                .map(|o| o.remember_device_days)
+        })
+        .unwrap_or(0))
 }
 
 /// The code sent for `method` during this sign-in, if any.

@@ -10,6 +10,7 @@ pub mod grant;
 pub mod mfa_factor;
 pub mod recovery_code;
 pub mod refresh_token;
+pub mod remembered_device;
 pub mod revoked_access_token;
 pub mod session;
 pub mod signing_key;

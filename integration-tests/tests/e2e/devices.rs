@@ -1,0 +1,189 @@
+//! Remembered devices: "don't ask again on this device" skips the policy's second step there only,
+//! says so honestly in the token, can be forgotten, and never stands in for a step-up.
+
+use gatehouse_mfa::totp::{self, TotpSecret};
+use openidconnect::TokenResponse as _;
+
+use crate::harness::*;
+use crate::second_factor::reach_challenge;
+
+const WEB_CB: &str = "http://localhost/web/callback";
+
+/// Ann of the `strict` organisation (MFA required, devices remembered 30 days) with an authenticator app.
+async fn ann_with_app(server: &TestServer) -> TotpSecret {
+    server.add_user_in("ann@example.com", "strict").await;
+    crate::second_factor::enrol_totp(server, &browser(), "ann@example.com")
+        .await
+        .secret
+}
+
+/// Signs in with password and code, ticking "don't ask again"; returns the set-cookie of the device.
+async fn sign_in_remembering(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    rp: &Rp,
+    secret: &TotpSecret,
+) -> String {
+    let (flow, csrf, page, _) = reach_challenge(server, browser, rp, "ann@example.com").await;
+    assert!(page.contains("Don't ask again on this device for 30 days"));
+    let code = totp::code_at(secret, server.now()).unwrap();
+    let form = [
+        ("flow", flow.as_str()),
+        ("csrf", csrf.as_str()),
+        ("method", "totp"),
+        ("code", code.as_str()),
+        ("remember", "yes"),
+    ];
+    let response = browser
+        .post(server.url("/mfa"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("gatehouse_device="))
+        .expect("a device cookie")
+}
+
+/// A new sign-in on the same browser after its session has ended (13 hours later).
+async fn later_sign_in(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    rp: &Rp,
+    extra: &str,
+) -> (reqwest::Response, AuthStart) {
+    let start = authorization_url(rp, &["openid"]);
+    let (flow, csrf) = open_login(browser, &format!("{}{extra}", start.url)).await;
+    (
+        post_login(server, browser, &flow, &csrf, "ann@example.com", PASSWORD).await,
+        start,
+    )
+}
+
+#[tokio::test]
+async fn a_remembered_device_skips_the_code_says_so_and_other_browsers_are_still_asked() {
+    let server = TestServer::start().await;
+    let secret = ann_with_app(&server).await;
+    let rp = server.rp("web", WEB_CB).await;
+    let laptop = browser();
+    let cookie = sign_in_remembering(&server, &laptop, &rp, &secret).await;
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Max-Age=2592000"),
+        "{cookie}"
+    );
+
+    server.clock.advance(13 * 3600);
+    let (response, start) = later_sign_in(&server, &laptop, &rp, "").await;
+    let back = location(&response);
+    assert!(
+        back.starts_with(WEB_CB),
+        "no code asked on the remembered laptop: {back}"
+    );
+    let tokens = redeem(&rp, query(&back)["code"].clone(), &start).await;
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&rp.id_token_verifier(), &start.nonce)
+        .unwrap();
+    let amr: Vec<String> = claims
+        .auth_method_refs()
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(amr, ["pwd"], "amr lists only what was done this time");
+    assert_eq!(
+        claims.auth_context_ref().unwrap().as_str(),
+        "urn:gatehouse:acr:password-remembered-device"
+    );
+
+    let phone = browser();
+    let (response, _) = later_sign_in(&server, &phone, &rp, "").await;
+    assert!(
+        location(&response).starts_with("/mfa?flow="),
+        "another browser is asked"
+    );
+}
+
+#[tokio::test]
+async fn step_up_and_max_age_ask_for_the_code_even_on_a_remembered_device() {
+    let server = TestServer::start().await;
+    let secret = ann_with_app(&server).await;
+    let rp = server.rp("web", WEB_CB).await;
+    let laptop = browser();
+    sign_in_remembering(&server, &laptop, &rp, &secret).await;
+    for extra in ["&acr_values=urn:gatehouse:acr:mfa", "&max_age=0"] {
+        server.clock.advance(13 * 3600);
+        let (response, _) = later_sign_in(&server, &laptop, &rp, extra).await;
+        assert!(location(&response).starts_with("/mfa?flow="), "{extra}");
+    }
+}
+
+#[tokio::test]
+async fn a_forgotten_device_is_asked_again() {
+    let server = TestServer::start().await;
+    let secret = ann_with_app(&server).await;
+    let rp = server.rp("web", WEB_CB).await;
+    let laptop = browser();
+    sign_in_remembering(&server, &laptop, &rp, &secret).await;
+    let account = laptop
+        .get(server.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(account.contains("id=\"remembered-devices\""));
+    let form = [
+        ("csrf", form_value(&account, "csrf")),
+        ("device", form_value(&account, "device")),
+    ];
+    let forgotten = laptop
+        .post(server.url("/account/devices/forget"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&forgotten), "/account?notice=device-forgotten");
+
+    server.clock.advance(13 * 3600);
+    let (response, _) = later_sign_in(&server, &laptop, &rp, "").await;
+    assert!(location(&response).starts_with("/mfa?flow="));
+}
+
+#[tokio::test]
+async fn an_mfa_reset_forgets_every_device() {
+    let server = TestServer::start().await;
+    let secret = ann_with_app(&server).await;
+    let id = server
+        .db
+        .user_by_email("ann@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let rp = server.rp("web", WEB_CB).await;
+    let laptop = browser();
+    sign_in_remembering(&server, &laptop, &rp, &secret).await;
+    server.db.reset_mfa(&id).await.unwrap();
+    assert!(
+        server
+            .db
+            .remembered_devices(&id, server.now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    server.clock.advance(13 * 3600);
+    let (response, _) = later_sign_in(&server, &laptop, &rp, "").await;
+    assert!(
+        location(&response).starts_with("/mfa/setup?flow="),
+        "no factor and no device: the wizard"
+    );
+}
