@@ -11,3 +11,4 @@ pub const RECOVERY_CODE_USED: &str = "recovery_code.used";
 pub const RECOVERY_CODES_REPLACED: &str = "recovery_codes.replaced";
 pub const MFA_RESET: &str = "mfa.reset";
 pub const USER_DISABLED: &str = "user.disabled";
+pub const PASSWORD_CHANGED: &str = "password.changed";

@@ -28,6 +28,7 @@ pub const PAGES: &[&str] = &[
     "mfa_setup.html",
     "email_code.txt",
     "sms_code.txt",
+    "email_notice.txt",
 ];
 
 #[derive(Debug)]

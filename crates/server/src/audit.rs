@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
+use gatehouse_login::audit as audit_kind;
 use gatehouse_store::audit::AuditEvent;
 use serde_json::Value;
 
@@ -52,5 +53,65 @@ pub async fn record(
     };
     if let Err(e) = state.0.db.record_event(&event).await {
         tracing::error!(error = %e, kind, "writing the audit log failed");
+    }
+}
+
+/// "Firefox on Windows": enough to recognise a device, from its user agent.
+pub fn device_summary(user_agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map_or("A browser", |(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map(|(_, name)| *name);
+    match system {
+        Some(system) => format!("{browser} on {system}"),
+        None => browser.to_owned(),
+    }
+}
+
+/// Records a successful sign-in, and tells the person by e-mail when it came from a device their
+/// recent sign-ins have not shown before.
+pub async fn signed_in(state: &AppState, user_id: &str, detail: Value, client: &ClientInfo) {
+    let device = client.user_agent.as_deref().map(device_summary);
+    let earlier = state
+        .0
+        .db
+        .events_for_user(user_id, Some(audit_kind::SIGN_IN_SUCCEEDED), 50)
+        .await
+        .unwrap_or_default();
+    let seen = earlier
+        .iter()
+        .any(|e| e.user_agent.as_deref().map(device_summary) == device);
+    record(
+        state,
+        Some(user_id),
+        audit_kind::SIGN_IN_SUCCEEDED,
+        detail,
+        client,
+    )
+    .await;
+    if !earlier.is_empty() && !seen {
+        crate::notify::security_notice(
+            state,
+            user_id,
+            "Someone signed in to your account from a device we have not seen before.",
+            client,
+        )
+        .await;
     }
 }

@@ -160,3 +160,44 @@ pub async fn send_code(
         }
     }
 }
+
+/// Tells a person about a change to their account's security, by e-mail to their login address.
+/// A failure to send is logged; it does not undo the change.
+pub async fn security_notice(
+    state: &AppState,
+    user_id: &str,
+    what: &str,
+    client: &crate::audit::ClientInfo,
+) {
+    let (Some(sender), Ok(Some(user))) = (&state.0.email, state.0.db.user(user_id).await) else {
+        return;
+    };
+    let when = chrono::DateTime::from_timestamp(state.0.provider.now(), 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string());
+    let context = json!({
+        "name": user.name,
+        "what": what,
+        "when": when,
+        "device": client.user_agent.as_deref().map(crate::audit::device_summary),
+        "ip": client.ip,
+        "service": state.0.settings.display_name,
+    });
+    let text = match state.theme().render("email_notice.txt", context) {
+        Ok(text) => text,
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a security notice failed");
+            return;
+        }
+    };
+    let subject = format!("Security notice from {}", state.0.settings.display_name);
+    if let Err(e) = sender
+        .send(&EmailMessage {
+            to: user.email,
+            subject,
+            text,
+        })
+        .await
+    {
+        tracing::error!(error = %e, "sending a security notice failed");
+    }
+}

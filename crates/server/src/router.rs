@@ -35,6 +35,7 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         .route("/account", get(account::show))
         .route("/mfa/setup", get(wizard::show))
         .route("/account/devices/forget", post(account::forget_device))
+        .route("/account/password", post(account::change_password))
         .route(
             "/account/passkey",
             get(passkey::register_start).post(passkey::register_finish),

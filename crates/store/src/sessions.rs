@@ -53,6 +53,16 @@ impl Database {
             }))
     }
 
+    /// Ends every session of a user except `keep` (the one making the change).
+    pub async fn end_other_sessions(&self, user_id: &str, keep: &str) -> Result<u64, StoreError> {
+        let result = session::Entity::delete_many()
+            .filter(session::Column::UserId.eq(user_id))
+            .filter(session::Column::IdHash.ne(keep))
+            .exec(&self.conn)
+            .await?;
+        Ok(result.rows_affected)
+    }
+
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
         session::Entity::delete_many()
             .filter(session::Column::IdHash.eq(id_hash))

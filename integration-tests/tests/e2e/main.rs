@@ -7,6 +7,7 @@
     clippy::expect_used,
     reason = "test helpers fail the test by panicking"
 )]
+mod account_security;
 mod authorize_errors;
 mod code_flow;
 mod devices;

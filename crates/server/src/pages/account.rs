@@ -26,6 +26,7 @@ use super::see_other;
 use crate::audit::{self, ClientInfo};
 use crate::cookies;
 use crate::error::{PageError, render_page};
+use crate::notify;
 use crate::state::AppState;
 
 pub(super) const CSRF_PURPOSE: &str = "account";
@@ -122,12 +123,26 @@ async fn page(
         .into_iter()
         .map(|d| json!({ "id": d.id, "label": d.label.chars().take(80).collect::<String>(), "last_used": date(d.last_used_at), "until": date(d.expires_at) }))
         .collect();
+    let sign_ins: Vec<_> = state
+        .0
+        .db
+        .events_for_user(&user.id, Some(audit_kind::SIGN_IN_SUCCEEDED), 10)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let when = chrono::DateTime::from_timestamp(e.created_at, 0).map(|t| t.format("%Y-%m-%d %H:%M").to_string());
+            json!({ "when": when, "device": e.user_agent.as_deref().map(audit::device_summary), "ip": e.ip })
+        })
+        .collect();
     let notice = match notice {
         Some("factor-added") => Some(
             "Your authenticator app is set up. From now on you will be asked for a code when you sign in.",
         ),
         Some("factor-removed") => Some("The second step was removed."),
         Some("device-forgotten") => Some("That device will be asked for a second step again."),
+        Some("password-changed") => {
+            Some("Your password is changed. You are signed out everywhere else.")
+        }
         _ => None,
     };
     let context = json!({
@@ -136,6 +151,7 @@ async fn page(
         "factors": factors,
         "recovery_left": state.0.db.recovery_codes_left(&user.id).await?,
         "devices": devices,
+        "sign_ins": sign_ins,
         "csrf": state.0.csrf.token(&browser_id, CSRF_PURPOSE),
         "notice": notice,
         "error": error,
@@ -412,6 +428,13 @@ pub(super) async fn factor_added(
         &ClientInfo::default(),
     )
     .await;
+    notify::security_notice(
+        state,
+        added.user_id,
+        "A second step was added to your account.",
+        &ClientInfo::default(),
+    )
+    .await;
     let (jar, _) = flow::start_session(state, jar, added.user_id, added.amr, added.acr).await?;
     let mut next = "/account?notice=factor-added".to_owned();
     if let Some(flow_id) = added.flow
@@ -596,6 +619,13 @@ async fn remove(
         &ClientInfo::default(),
     )
     .await;
+    notify::security_notice(
+        state,
+        &user.id,
+        "A second step was removed from your account.",
+        &ClientInfo::default(),
+    )
+    .await;
     Ok((jar, see_other("/account?notice=factor-removed")).into_response())
 }
 
@@ -684,4 +714,91 @@ async fn forget(
         .await?;
     tracing::info!(target: "gatehouse::security", "remembered device forgotten");
     Ok((jar, see_other("/account?notice=device-forgotten")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    repeat_password: String,
+}
+
+/// `POST /account/password`: the current password, and the new one twice. Other sessions end and
+/// remembered devices are forgotten; the person gets a notice by e-mail.
+pub async fn change_password(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    client: ClientInfo,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    new_password(&state, jar, &client, form)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn new_password(
+    state: &AppState,
+    jar: CookieJar,
+    client: &ClientInfo,
+    form: PasswordForm,
+) -> Result<Response, PageError> {
+    let PasswordForm {
+        csrf,
+        current_password,
+        new_password,
+        repeat_password,
+    } = form;
+    let (jar, user) = match password_form(state, jar, &csrf, current_password.clone()).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    let length = new_password.chars().count();
+    let problem = if new_password != repeat_password {
+        Some("The two new passwords are not the same. Type them again.")
+    } else if !(8..=128).contains(&length) {
+        Some("Choose a new password of at least 8 and at most 128 characters.")
+    } else if new_password == current_password {
+        Some("The new password is the same as the current one. Choose another.")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        return page(state, jar, None, Some(problem)).await;
+    }
+    let passwords = state.0.passwords.clone();
+    let secret = secrecy::SecretString::from(new_password);
+    let hash = tokio::task::spawn_blocking(move || passwords.hash(&secret))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let now = state.0.provider.now();
+    let db = &state.0.db;
+    db.set_password_hash(&user.id, &hash, now).await?;
+    db.forget_devices(&user.id, None).await?;
+    if let Some(current) = jar.get(cookies::SESSION) {
+        db.end_other_sessions(&user.id, &gatehouse_oidc::token_hash(current.value()))
+            .await?;
+    }
+    audit::record(
+        state,
+        Some(&user.id),
+        audit_kind::PASSWORD_CHANGED,
+        json!({}),
+        client,
+    )
+    .await;
+    notify::security_notice(
+        state,
+        &user.id,
+        "The password of your account was changed.",
+        client,
+    )
+    .await;
+    tracing::info!(target: "gatehouse::security", "password changed");
+    Ok((jar, see_other("/account?notice=password-changed")).into_response())
 }

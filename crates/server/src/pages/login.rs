@@ -196,14 +196,7 @@ async fn submit(
     }
     let (jar, signed_in) =
         flow::start_session(state, jar, &user.id, assurance::amr(None), acr).await?;
-    audit::record(
-        state,
-        Some(&user.id),
-        audit_kind::SIGN_IN_SUCCEEDED,
-        json!({ "amr": signed_in.amr }),
-        client,
-    )
-    .await;
+    audit::signed_in(state, &user.id, json!({ "amr": signed_in.amr }), client).await;
     flow::continue_signed_in(state, jar, pending, signed_in).await
 }
 

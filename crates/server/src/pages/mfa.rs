@@ -474,14 +474,7 @@ async fn submit(
         jar
     };
     let detail = json!({ "amr": signed_in.amr, "method": method.as_str() });
-    audit::record(
-        state,
-        Some(&user_id),
-        audit_kind::SIGN_IN_SUCCEEDED,
-        detail,
-        client,
-    )
-    .await;
+    audit::signed_in(state, &user_id, detail, client).await;
     if method == MethodKind::RecoveryCode {
         // Tell the person how many codes remain before going on.
         let left = db.recovery_codes_left(&user_id).await?;
@@ -493,6 +486,10 @@ async fn submit(
             client,
         )
         .await;
+        let what = format!(
+            "A recovery code was used to sign in to your account. {left} recovery codes are left."
+        );
+        notify::security_notice(state, &user_id, &what, client).await;
         let step = SignInStep::Authenticated { user_id };
         db.update_pending_sign_in(&gatehouse_oidc::token_hash(&pending.id), &step.to_json())
             .await?;

@@ -476,10 +476,9 @@ async fn sign_in(
         .await;
         return sign_in_page(state, jar, &pending.id, Some(FAILED)).await;
     };
-    audit::record(
+    audit::signed_in(
         state,
-        Some(&user_id),
-        audit_kind::SIGN_IN_SUCCEEDED,
+        &user_id,
         json!({ "amr": amr, "method": "passkey" }),
         client,
     )
