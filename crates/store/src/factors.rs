@@ -86,6 +86,49 @@ impl Database {
         Ok(result.rows_affected == 1)
     }
 
+    /// Makes one of the user's factors the one asked for first; `false` if the user has no such factor.
+    pub async fn set_default_factor(
+        &self,
+        user_id: &str,
+        factor_id: &str,
+    ) -> Result<bool, StoreError> {
+        let txn = self.conn.begin().await?;
+        let chosen = mfa_factor::Entity::update_many()
+            .col_expr(mfa_factor::Column::IsDefault, Expr::value(true))
+            .filter(mfa_factor::Column::Id.eq(factor_id))
+            .filter(mfa_factor::Column::UserId.eq(user_id))
+            .exec(&txn)
+            .await?;
+        if chosen.rows_affected != 1 {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        mfa_factor::Entity::update_many()
+            .col_expr(mfa_factor::Column::IsDefault, Expr::value(false))
+            .filter(mfa_factor::Column::UserId.eq(user_id))
+            .filter(mfa_factor::Column::Id.ne(factor_id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Renames one of the user's factors (e.g. a passkey); `false` if the user has no such factor.
+    pub async fn rename_factor(
+        &self,
+        user_id: &str,
+        factor_id: &str,
+        label: &str,
+    ) -> Result<bool, StoreError> {
+        let renamed = mfa_factor::Entity::update_many()
+            .col_expr(mfa_factor::Column::Label, Expr::value(label))
+            .filter(mfa_factor::Column::Id.eq(factor_id))
+            .filter(mfa_factor::Column::UserId.eq(user_id))
+            .exec(&self.conn)
+            .await?;
+        Ok(renamed.rows_affected == 1)
+    }
+
     /// Records that a TOTP factor accepted `step`, if no later or equal step was accepted before.
     /// `false` means the code was already used (here or on another node).
     pub async fn accept_totp_step(

@@ -267,3 +267,99 @@ async fn recent_sign_ins_are_listed_and_a_new_device_is_notified() {
     );
     let _ = account_page;
 }
+
+#[tokio::test]
+async fn the_default_method_is_asked_first_and_factors_can_be_renamed() {
+    let server = TestServer::start().await;
+    let id = server.add_user("ann@example.com").await;
+    let browser = browser();
+    crate::second_factor::enrol_totp(&server, &browser, "ann@example.com").await;
+    // A second authenticator app; the first stays the default.
+    let page = browser
+        .get(server.url("/account/totp"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let key: String = between(&page, "id=\"secret\">", "<")
+        .split_whitespace()
+        .collect();
+    let secret = gatehouse_mfa::totp::TotpSecret::from_bytes(
+        totp_rs::Secret::try_from_base32(&key)
+            .unwrap()
+            .as_bytes()
+            .to_vec(),
+    );
+    let code = totp::code_at(&secret, server.now()).unwrap();
+    let form = [
+        ("csrf", form_value(&page, "csrf")),
+        ("enrolment", form_value(&page, "enrolment")),
+        ("code", code),
+        ("label", "Tablet".into()),
+    ];
+    browser
+        .post(server.url("/account/totp"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let factors = server.db.factors(&id).await.unwrap();
+    let tablet = factors.iter().find(|f| f.label == "Tablet").unwrap();
+    assert!(!tablet.is_default);
+
+    let page = browser
+        .get(server.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = form_value(&page, "csrf");
+    let made = browser
+        .post(server.url("/account/factors/default"))
+        .form(&[("csrf", csrf.as_str()), ("factor", tablet.id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&made), "/account?notice=factor-changed");
+    let factors = server.db.factors(&id).await.unwrap();
+    assert_eq!(factors[0].label, "Tablet", "the default comes first");
+    assert_eq!(factors.iter().filter(|f| f.is_default).count(), 1);
+
+    let renamed = browser
+        .post(server.url("/account/factors/rename"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("factor", tablet.id.as_str()),
+            ("label", "Kitchen tablet"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 303);
+    assert!(
+        browser
+            .get(server.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("Kitchen tablet")
+    );
+    let foreign = browser
+        .post(server.url("/account/factors/rename"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("factor", "not-mine"),
+            ("label", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 400);
+}

@@ -112,7 +112,7 @@ async fn page(
         .factors(&user.id)
         .await?
         .into_iter()
-        .map(|f| json!({ "id": f.id, "label": f.label, "kind": kind_label(&f.kind), "added": date(f.created_at) }))
+        .map(|f| json!({ "id": f.id, "label": f.label, "kind": kind_label(&f.kind), "added": date(f.created_at), "default": f.is_default }))
         .collect();
     let now = state.0.provider.now();
     let devices: Vec<_> = state
@@ -140,6 +140,7 @@ async fn page(
         ),
         Some("factor-removed") => Some("The second step was removed."),
         Some("device-forgotten") => Some("That device will be asked for a second step again."),
+        Some("factor-changed") => Some("Saved."),
         Some("password-changed") => {
             Some("Your password is changed. You are signed out everywhere else.")
         }
@@ -801,4 +802,79 @@ async fn new_password(
     .await;
     tracing::info!(target: "gatehouse::security", "password changed");
     Ok((jar, see_other("/account?notice=password-changed")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct FactorForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    factor: String,
+    #[serde(default)]
+    label: String,
+}
+
+/// `POST /account/factors/default`: the second step asked for first.
+pub async fn make_default(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<FactorForm>,
+) -> Response {
+    change_factor(&state, jar, form, false)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+/// `POST /account/factors/rename`: a name the person recognises (e.g. "work laptop" for a passkey).
+pub async fn rename(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<FactorForm>,
+) -> Response {
+    change_factor(&state, jar, form, true)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn change_factor(
+    state: &AppState,
+    jar: CookieJar,
+    form: FactorForm,
+    rename: bool,
+) -> Result<Response, PageError> {
+    let (jar, user, _) = match account_form(state, jar, &form.csrf).await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(sign_in),
+    };
+    let label: String = form
+        .label
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(60)
+        .collect();
+    let changed = if rename {
+        !label.is_empty()
+            && state
+                .0
+                .db
+                .rename_factor(&user.id, &form.factor, &label)
+                .await?
+    } else {
+        state
+            .0
+            .db
+            .set_default_factor(&user.id, &form.factor)
+            .await?
+    };
+    if !changed {
+        return page(
+            state,
+            jar,
+            None,
+            Some("That could not be saved. Nothing was changed."),
+        )
+        .await;
+    }
+    Ok((jar, see_other("/account?notice=factor-changed")).into_response())
 }
