@@ -79,13 +79,12 @@ async fn required_policy_sends_a_person_without_a_factor_through_the_wizard_and_
         .unwrap();
     assert!(wizard.contains("Strict Hosting asks"));
     assert!(
-        wizard.contains("authenticator app") && wizard.contains("by e-mail"),
+        wizard.contains("authenticator app")
+            && wizard.contains("by e-mail")
+            && wizard.contains("text message"),
         "the organisation's methods"
     );
-    assert!(
-        !wizard.contains("text message") && !wizard.contains("passkey"),
-        "and only those"
-    );
+    assert!(!wizard.contains("passkey"), "and only those");
 
     // Before a factor is set up, the client gets nothing.
     let early = browser
@@ -418,4 +417,86 @@ async fn sign_ins_and_failures_are_in_the_audit_log_with_address_and_device() {
         !events.iter().any(|e| e.detail.contains("wrong password")),
         "no password in the log"
     );
+}
+
+#[tokio::test]
+async fn choosing_sms_in_the_wizard_asks_for_the_mobile_number_and_completes_the_request() {
+    let server = TestServer::start().await;
+    server.add_user_in("bo@example.com", "strict").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let browser = browser();
+    let start = authorization_url(&rp, &["openid"]);
+    let (flow, csrf) = open_login(&browser, start.url.as_str()).await;
+    let wizard_url =
+        location(&post_login(&server, &browser, &flow, &csrf, "bo@example.com", PASSWORD).await);
+    let wizard = browser
+        .get(server.url(&wizard_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .replace("&#x2f;", "/");
+    let link = between(&wizard, "href=\"/account/sms?flow=", "\"").to_owned();
+    let page = browser
+        .get(server.url(&format!("/account/sms?flow={link}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Mobile number, with country code"),
+        "no number is known: the wizard asks for it"
+    );
+    let sent = browser
+        .post(server.url("/account/sms"))
+        .form(&[
+            ("csrf", form_value(&page, "csrf")),
+            ("flow", form_value(&page, "flow")),
+            ("address", "+31 6 1234 5678".into()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let code = six_digits(&server.text_messages()[0].1);
+    let done = browser
+        .post(server.url("/account/sms/confirm"))
+        .form(&[
+            ("csrf", form_value(&sent, "csrf")),
+            ("flow", form_value(&sent, "flow")),
+            ("enrolment", form_value(&sent, "enrolment")),
+            ("code", code),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(done.contains("id=\"recovery-codes\""));
+    let continue_url = between(&done, "class=\"button\" href=\"", "\"")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&");
+    let back = browser.get(server.url(&continue_url)).send().await.unwrap();
+    let params = query(&location(&back));
+    assert_eq!(params["state"], *start.state.secret());
+    let tokens = redeem(&rp, params["code"].clone(), &start).await;
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&rp.id_token_verifier(), &start.nonce)
+        .unwrap();
+    let amr: Vec<String> = claims
+        .auth_method_refs()
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(amr, ["pwd", "sms", "mfa"]);
 }
