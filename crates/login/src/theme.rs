@@ -26,6 +26,7 @@ pub const PAGES: &[&str] = &[
     "passkey_register.html",
     "passkey_sign_in.html",
     "mfa_setup.html",
+    "confirm_password.html",
     "email_code.txt",
     "sms_code.txt",
     "email_notice.txt",

@@ -36,6 +36,7 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         .route("/mfa/setup", get(wizard::show))
         .route("/account/devices/forget", post(account::forget_device))
         .route("/account/password", post(account::change_password))
+        .route("/account/confirm", post(account::confirm_password))
         .route("/account/factors/default", post(account::make_default))
         .route("/account/factors/rename", post(account::rename))
         .route(

@@ -363,3 +363,60 @@ async fn the_default_method_is_asked_first_and_factors_can_be_renamed() {
         .unwrap();
     assert_eq!(foreign.status(), 400);
 }
+
+#[tokio::test]
+async fn adding_a_factor_long_after_signing_in_needs_the_password_again() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let browser = browser();
+    account_page(&server, &browser, "ann@example.com").await;
+    server.clock.advance(11 * 60);
+    let page = browser
+        .get(server.url("/account/totp"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Confirm it's you") && !page.contains("id=\"secret\""),
+        "no QR code yet"
+    );
+    let csrf = form_value(&page, "csrf");
+
+    let wrong = browser
+        .post(server.url("/account/confirm"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("password", "guess"),
+            ("next", "/account/totp"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 400);
+    let escape = browser
+        .post(server.url("/account/confirm"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("password", PASSWORD),
+            ("next", "https://evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&escape), "/account", "never an open redirect");
+    let page = browser
+        .get(server.url("/account/totp"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"secret\""),
+        "right after confirming, the QR code is shown"
+    );
+}

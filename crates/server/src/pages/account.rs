@@ -278,7 +278,9 @@ async fn totp_page(
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    check_offered(state, &user, MethodKind::Totp)?;
+    if let Some(confirm) = may_add(state, &jar, &user, MethodKind::Totp, "/account/totp").await? {
+        return Ok((jar, confirm).into_response());
+    }
     // Apps label the entry with the organisation's name.
     let issuer = state
         .organisation(&user.organisation_id)
@@ -354,7 +356,9 @@ async fn totp_save(
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    check_offered(state, &user, MethodKind::Totp)?;
+    if let Some(confirm) = may_add(state, &jar, &user, MethodKind::Totp, "/account/totp").await? {
+        return Ok((jar, confirm).into_response());
+    }
     let flow = Some(form.flow.as_str()).filter(|f| !f.is_empty());
     let now = state.0.provider.now();
     let Some((_, secret)) = PendingEnrolment::open(state, &form.enrolment, &user.id, now) else {
@@ -476,6 +480,91 @@ pub(super) struct Added<'a> {
     pub acr: &'static str,
     /// The pending sign-in of the set-up wizard, if the factor was added there.
     pub flow: Option<&'a str>,
+}
+
+/// How recently a person must have authenticated to add a second factor.
+const RECENT_SECONDS: i64 = 10 * 60;
+
+/// Whether this person may add `method` now: their organisation offers it, and they authenticated in
+/// the last ten minutes. `Some` is the page to show instead: "confirm it's you" with the password,
+/// coming back to `next` (an `/account/…` path).
+pub(super) async fn may_add(
+    state: &AppState,
+    jar: &CookieJar,
+    user: &User,
+    method: MethodKind,
+    next: &str,
+) -> Result<Option<Response>, PageError> {
+    check_offered(state, user, method)?;
+    let Some(session) = flow::signed_in(state, jar).await? else {
+        return Ok(None);
+    };
+    if state.0.provider.now() - session.auth_time <= RECENT_SECONDS {
+        return Ok(None);
+    }
+    let browser_id = jar
+        .get(cookies::BROWSER)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let context = json!({ "csrf": state.0.csrf.token(&browser_id, CSRF_PURPOSE), "next": next });
+    Ok(Some(render_page(
+        state,
+        "confirm_password.html",
+        context,
+        StatusCode::OK,
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmPasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /account/confirm`: the password again; the session is renewed with a fresh `auth_time`.
+pub async fn confirm_password(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<ConfirmPasswordForm>,
+) -> Response {
+    reauthenticate(&state, jar, form)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn reauthenticate(
+    state: &AppState,
+    jar: CookieJar,
+    form: ConfirmPasswordForm,
+) -> Result<Response, PageError> {
+    let Some(session) = flow::signed_in(state, &jar).await? else {
+        return Err(PageError::expired());
+    };
+    let (jar, user) = match password_form(state, jar, &form.csrf, form.password).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    // Keep what the session had proved; only its time is renewed.
+    let known = assurance::ACR_LEVELS
+        .iter()
+        .chain([&assurance::ACR_REMEMBERED_DEVICE]);
+    let acr = session
+        .acr
+        .as_deref()
+        .and_then(|acr| known.copied().find(|level| *level == acr))
+        .unwrap_or(assurance::ACR_PASSWORD);
+    let (jar, _) = flow::start_session(state, jar, &user.id, session.amr, acr).await?;
+    // Only back to an account page: never an open redirect.
+    let next = if form.next.starts_with("/account/") && !form.next.contains("//") {
+        form.next
+    } else {
+        "/account".to_owned()
+    };
+    Ok((jar, see_other(&next)).into_response())
 }
 
 /// Whether this person's organisation lets them add `method`.

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::account::{
-    Added, CSRF_PURPOSE, WizardQuery, account_form, check_offered, factor_added, new_factor_id,
+    Added, CSRF_PURPOSE, WizardQuery, account_form, factor_added, may_add, new_factor_id,
     signed_in_user,
 };
 use super::see_other;
@@ -132,7 +132,17 @@ async fn form(
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    check_offered(state, &user, method)?;
+    if let Some(confirm) = may_add(
+        state,
+        &jar,
+        &user,
+        method,
+        &format!("/account/{}", method.as_str()),
+    )
+    .await?
+    {
+        return Ok((jar, confirm).into_response());
+    }
     let page = Page {
         method,
         user: &user,
@@ -181,7 +191,17 @@ async fn send_code(
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    check_offered(state, &user, method)?;
+    if let Some(confirm) = may_add(
+        state,
+        &jar,
+        &user,
+        method,
+        &format!("/account/{}", method.as_str()),
+    )
+    .await?
+    {
+        return Ok((jar, confirm).into_response());
+    }
     let flow = Some(form.flow.as_str()).filter(|f| !f.is_empty());
     let mut page = Page {
         method,
@@ -266,7 +286,17 @@ async fn save(
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    check_offered(state, &user, method)?;
+    if let Some(confirm) = may_add(
+        state,
+        &jar,
+        &user,
+        method,
+        &format!("/account/{}", method.as_str()),
+    )
+    .await?
+    {
+        return Ok((jar, confirm).into_response());
+    }
     let flow = Some(form.flow.as_str()).filter(|f| !f.is_empty());
     let now = state.0.provider.now();
     let opened = state

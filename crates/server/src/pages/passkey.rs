@@ -23,7 +23,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::account::{
-    Added, CSRF_PURPOSE, WizardQuery, account_form, check_offered, factor_added, new_factor_id,
+    Added, CSRF_PURPOSE, WizardQuery, account_form, factor_added, may_add, new_factor_id,
     signed_in_user,
 };
 use super::flow;
@@ -168,7 +168,11 @@ async fn register_page(
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    check_offered(state, &user, MethodKind::Passkey)?;
+    if let Some(confirm) =
+        may_add(state, &jar, &user, MethodKind::Passkey, "/account/passkey").await?
+    {
+        return Ok((jar, confirm).into_response());
+    }
     let existing: Vec<StoredPasskey> = stored_passkeys(state, &user.id)
         .await?
         .into_iter()
@@ -238,7 +242,11 @@ async fn register(
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    check_offered(state, &user, MethodKind::Passkey)?;
+    if let Some(confirm) =
+        may_add(state, &jar, &user, MethodKind::Passkey, "/account/passkey").await?
+    {
+        return Ok((jar, confirm).into_response());
+    }
     let flow = Some(form.flow.as_str()).filter(|f| !f.is_empty());
     const FAILED: &str =
         "The passkey could not be created. Try again, or choose another way to sign in.";
