@@ -6,7 +6,8 @@ use gatehouse_oidc::discovery::paths;
 
 use crate::headers;
 use crate::pages::{
-    account, authorize, consent, end_session, enrol_code, home, login, mfa, passkey, wizard,
+    account, authorize, consent, end_session, enrol_code, enrol_totp, home, login, mfa, passkey,
+    security, wizard,
 };
 use crate::protocol::{discovery, introspect, revoke, token, userinfo};
 use crate::state::AppState;
@@ -34,9 +35,9 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         .route("/continue", get(mfa::continue_after_notice))
         .route("/account", get(account::show))
         .route("/mfa/setup", get(wizard::show))
-        .route("/account/devices/forget", post(account::forget_device))
-        .route("/account/password", post(account::change_password))
-        .route("/account/confirm", post(account::confirm_password))
+        .route("/account/devices/forget", post(security::forget_device))
+        .route("/account/password", post(security::change_password))
+        .route("/account/confirm", post(security::confirm_password))
         .route("/account/factors/default", post(account::make_default))
         .route("/account/factors/rename", post(account::rename))
         .route(
@@ -49,7 +50,7 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         )
         .route(
             "/account/totp",
-            get(account::totp_start).post(account::totp_confirm),
+            get(enrol_totp::totp_start).post(enrol_totp::totp_confirm),
         )
         .route(
             "/account/{channel}",

@@ -7,17 +7,13 @@ use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gatehouse_login::audit as audit_kind;
 use gatehouse_login::sign_in::SignInStep;
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::policy::MfaPolicy;
-use gatehouse_mfa::totp::{self, TotpSecret};
-use gatehouse_mfa::{MethodKind, assurance, recovery};
-use gatehouse_store::factors::StoredFactor;
+use gatehouse_mfa::{MethodKind, recovery};
 use gatehouse_store::users::User;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::flow::{self, SignInFor};
@@ -30,9 +26,6 @@ use crate::notify;
 use crate::state::AppState;
 
 pub(super) const CSRF_PURPOSE: &str = "account";
-/// Minutes a person has to type the first code after the QR code is shown.
-const ENROLMENT_SECONDS: i64 = 15 * 60;
-const ENROLMENT_CONTEXT: &str = "totp-enrolment";
 
 /// The signed-in person and their browser id, or the response that sends them to sign in.
 pub(super) async fn signed_in_user(
@@ -96,7 +89,7 @@ pub async fn show(
         .unwrap_or_else(|e| e.render(&state))
 }
 
-async fn page(
+pub(super) async fn page(
     state: &AppState,
     jar: CookieJar,
     notice: Option<&str>,
@@ -187,7 +180,7 @@ pub(super) async fn account_form(
 
 /// As [`account_form`], for changes that need the password typed again; a wrong password answers with
 /// the account page saying nothing was changed.
-async fn password_form(
+pub(super) async fn password_form(
     state: &AppState,
     jar: CookieJar,
     csrf: &str,
@@ -225,197 +218,6 @@ pub(super) fn check_csrf(
     }
 }
 
-/// What the enrolment form carries between showing the QR code and the first code: sealed with the
-/// master key, so the browser can neither read the secret back from the form nor forge one.
-#[derive(Serialize, Deserialize)]
-struct PendingEnrolment {
-    user_id: String,
-    secret: String,
-    expires_at: i64,
-}
-
-impl PendingEnrolment {
-    fn seal(&self, state: &AppState) -> Result<String, PageError> {
-        let json = serde_json::to_vec(self).map_err(|e| PageError::Internal(e.to_string()))?;
-        Ok(state.0.provider.master_key.seal(&json, ENROLMENT_CONTEXT)?)
-    }
-
-    fn open(state: &AppState, sealed: &str, user_id: &str, now: i64) -> Option<(Self, TotpSecret)> {
-        let json = state
-            .0
-            .provider
-            .master_key
-            .open(sealed, ENROLMENT_CONTEXT)
-            .ok()?;
-        let pending: Self = serde_json::from_slice(&json).ok()?;
-        if pending.user_id != user_id || pending.expires_at <= now {
-            return None;
-        }
-        let secret = TotpSecret::from_bytes(URL_SAFE_NO_PAD.decode(&pending.secret).ok()?);
-        Some((pending, secret))
-    }
-}
-
-/// `GET /account/totp`: a new secret, its QR code and the key for typing in.
-pub async fn totp_start(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    Query(query): Query<WizardQuery>,
-) -> Response {
-    totp_page(&state, jar, None, None, query.flow.as_deref())
-        .await
-        .unwrap_or_else(|e| e.render(&state))
-}
-
-async fn totp_page(
-    state: &AppState,
-    jar: CookieJar,
-    retry: Option<&str>,
-    error: Option<&str>,
-    flow: Option<&str>,
-) -> Result<Response, PageError> {
-    let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
-    if let Some(confirm) = may_add(state, &jar, &user, MethodKind::Totp, "/account/totp").await? {
-        return Ok((jar, confirm).into_response());
-    }
-    // Apps label the entry with the organisation's name.
-    let issuer = state
-        .organisation(&user.organisation_id)
-        .map_or(state.0.settings.display_name.clone(), |o| {
-            o.display_name.clone()
-        });
-    let now = state.0.provider.now();
-    let (sealed, secret) =
-        match retry.and_then(|sealed| PendingEnrolment::open(state, sealed, &user.id, now)) {
-            Some((_, secret)) => (retry.unwrap_or_default().to_owned(), secret),
-            None => {
-                let secret = TotpSecret::generate();
-                let pending = PendingEnrolment {
-                    user_id: user.id.clone(),
-                    secret: URL_SAFE_NO_PAD.encode(secret.as_bytes()),
-                    expires_at: now + ENROLMENT_SECONDS,
-                };
-                (pending.seal(state)?, secret)
-            }
-        };
-    let provisioning = totp::provisioning(&secret, &issuer, &user.email)
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    let context = json!({
-        "csrf": state.0.csrf.token(&browser_id, CSRF_PURPOSE),
-        "enrolment": sealed,
-        "qr": provisioning.qr_data_uri,
-        "otpauth_uri": provisioning.uri,
-        "secret": provisioning.grouped_secret,
-        "issuer": issuer,
-        "email": user.email,
-        "error": error,
-        "flow": flow,
-    });
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    Ok((jar, render_page(state, "totp_enrol.html", context, status)).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct TotpForm {
-    #[serde(default)]
-    flow: String,
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    enrolment: String,
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    label: String,
-}
-
-/// `POST /account/totp`: saves the authenticator app once a current code proves it works.
-pub async fn totp_confirm(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    Form(form): Form<TotpForm>,
-) -> Response {
-    totp_save(&state, jar, form)
-        .await
-        .unwrap_or_else(|e| e.render(&state))
-}
-
-async fn totp_save(
-    state: &AppState,
-    jar: CookieJar,
-    form: TotpForm,
-) -> Result<Response, PageError> {
-    let (jar, user, _) = match account_form(state, jar, &form.csrf).await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
-    if let Some(confirm) = may_add(state, &jar, &user, MethodKind::Totp, "/account/totp").await? {
-        return Ok((jar, confirm).into_response());
-    }
-    let flow = Some(form.flow.as_str()).filter(|f| !f.is_empty());
-    let now = state.0.provider.now();
-    let Some((_, secret)) = PendingEnrolment::open(state, &form.enrolment, &user.id, now) else {
-        return totp_page(
-            state,
-            jar,
-            None,
-            Some("That took too long. Scan this new code and try again."),
-            flow,
-        )
-        .await;
-    };
-    let Ok(step) = totp::verify(&secret, &form.code, now, None) else {
-        return totp_page(
-            state,
-            jar,
-            Some(&form.enrolment),
-            Some("That code is not right. Check the time on your phone and enter the code the app shows now."),
-            flow,
-        )
-        .await;
-    };
-    let db = &state.0.db;
-    let existing = db.factors(&user.id).await?;
-    let id = new_factor_id();
-    let label = match form.label.trim() {
-        "" => "Authenticator app".to_owned(),
-        label => label.chars().take(60).collect(),
-    };
-    db.add_factor(&StoredFactor {
-        secret_sealed: Some(state.0.provider.master_key.seal(secret.as_bytes(), &id)?),
-        id,
-        user_id: user.id.clone(),
-        kind: MethodKind::Totp.as_str().to_owned(),
-        label,
-        detail: "{}".to_owned(),
-        is_default: existing.is_empty(),
-        created_at: now,
-        last_used_at: Some(now),
-        // The code just typed may not be used again to sign in.
-        last_step: Some(step),
-        credential_id: None,
-    })
-    .await?;
-    tracing::info!(target: "gatehouse::security", "authenticator app added");
-    let added = Added {
-        user_id: &user.id,
-        first: existing.is_empty(),
-        now,
-        amr: assurance::amr(Some(MethodKind::Totp)),
-        acr: assurance::acr(Some(MethodKind::Totp)),
-        flow,
-    };
-    factor_added(state, jar, added).await
-}
-
-/// After a factor is saved: the first one comes with recovery codes, shown this once.
 /// After a factor is saved. Enrolling proved the person has it, so the session is upgraded to what
 /// the factor earns (`amr`, `acr`). From the set-up wizard (`flow`), the sign-in then continues where it
 /// was; the first factor always comes with recovery codes, shown this once.
@@ -482,91 +284,6 @@ pub(super) struct Added<'a> {
     pub flow: Option<&'a str>,
 }
 
-/// How recently a person must have authenticated to add a second factor.
-const RECENT_SECONDS: i64 = 10 * 60;
-
-/// Whether this person may add `method` now: their organisation offers it, and they authenticated in
-/// the last ten minutes. `Some` is the page to show instead: "confirm it's you" with the password,
-/// coming back to `next` (an `/account/…` path).
-pub(super) async fn may_add(
-    state: &AppState,
-    jar: &CookieJar,
-    user: &User,
-    method: MethodKind,
-    next: &str,
-) -> Result<Option<Response>, PageError> {
-    check_offered(state, user, method)?;
-    let Some(session) = flow::signed_in(state, jar).await? else {
-        return Ok(None);
-    };
-    if state.0.provider.now() - session.auth_time <= RECENT_SECONDS {
-        return Ok(None);
-    }
-    let browser_id = jar
-        .get(cookies::BROWSER)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
-    let context = json!({ "csrf": state.0.csrf.token(&browser_id, CSRF_PURPOSE), "next": next });
-    Ok(Some(render_page(
-        state,
-        "confirm_password.html",
-        context,
-        StatusCode::OK,
-    )))
-}
-
-#[derive(Deserialize)]
-pub struct ConfirmPasswordForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    next: String,
-}
-
-/// `POST /account/confirm`: the password again; the session is renewed with a fresh `auth_time`.
-pub async fn confirm_password(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    Form(form): Form<ConfirmPasswordForm>,
-) -> Response {
-    reauthenticate(&state, jar, form)
-        .await
-        .unwrap_or_else(|e| e.render(&state))
-}
-
-async fn reauthenticate(
-    state: &AppState,
-    jar: CookieJar,
-    form: ConfirmPasswordForm,
-) -> Result<Response, PageError> {
-    let Some(session) = flow::signed_in(state, &jar).await? else {
-        return Err(PageError::expired());
-    };
-    let (jar, user) = match password_form(state, jar, &form.csrf, form.password).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
-    // Keep what the session had proved; only its time is renewed.
-    let known = assurance::ACR_LEVELS
-        .iter()
-        .chain([&assurance::ACR_REMEMBERED_DEVICE]);
-    let acr = session
-        .acr
-        .as_deref()
-        .and_then(|acr| known.copied().find(|level| *level == acr))
-        .unwrap_or(assurance::ACR_PASSWORD);
-    let (jar, _) = flow::start_session(state, jar, &user.id, session.amr, acr).await?;
-    // Only back to an account page: never an open redirect.
-    let next = if form.next.starts_with("/account/") && !form.next.contains("//") {
-        form.next
-    } else {
-        "/account".to_owned()
-    };
-    Ok((jar, see_other(&next)).into_response())
-}
-
 /// Whether this person's organisation lets them add `method`.
 pub(super) fn check_offered(
     state: &AppState,
@@ -580,7 +297,7 @@ pub(super) fn check_offered(
     }
 }
 
-async fn recovery_codes_page(
+pub(super) async fn recovery_codes_page(
     state: &AppState,
     user_id: &str,
     now: i64,
@@ -767,130 +484,6 @@ async fn regenerate(
 /// A random factor id (132 bits).
 pub(super) fn new_factor_id() -> String {
     gatehouse_login::csrf::random_id()[..22].to_owned()
-}
-
-#[derive(Deserialize)]
-pub struct ForgetDeviceForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    device: String,
-}
-
-/// `POST /account/devices/forget`: that device is asked for the second step again.
-pub async fn forget_device(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    Form(form): Form<ForgetDeviceForm>,
-) -> Response {
-    forget(&state, jar, form)
-        .await
-        .unwrap_or_else(|e| e.render(&state))
-}
-
-async fn forget(
-    state: &AppState,
-    jar: CookieJar,
-    form: ForgetDeviceForm,
-) -> Result<Response, PageError> {
-    let (jar, user, _) = match account_form(state, jar, &form.csrf).await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
-    state
-        .0
-        .db
-        .forget_devices(&user.id, Some(&form.device))
-        .await?;
-    tracing::info!(target: "gatehouse::security", "remembered device forgotten");
-    Ok((jar, see_other("/account?notice=device-forgotten")).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    current_password: String,
-    #[serde(default)]
-    new_password: String,
-    #[serde(default)]
-    repeat_password: String,
-}
-
-/// `POST /account/password`: the current password, and the new one twice. Other sessions end and
-/// remembered devices are forgotten; the person gets a notice by e-mail.
-pub async fn change_password(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    client: ClientInfo,
-    Form(form): Form<PasswordForm>,
-) -> Response {
-    new_password(&state, jar, &client, form)
-        .await
-        .unwrap_or_else(|e| e.render(&state))
-}
-
-async fn new_password(
-    state: &AppState,
-    jar: CookieJar,
-    client: &ClientInfo,
-    form: PasswordForm,
-) -> Result<Response, PageError> {
-    let PasswordForm {
-        csrf,
-        current_password,
-        new_password,
-        repeat_password,
-    } = form;
-    let (jar, user) = match password_form(state, jar, &csrf, current_password.clone()).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
-    let length = new_password.chars().count();
-    let problem = if new_password != repeat_password {
-        Some("The two new passwords are not the same. Type them again.")
-    } else if !(8..=128).contains(&length) {
-        Some("Choose a new password of at least 8 and at most 128 characters.")
-    } else if new_password == current_password {
-        Some("The new password is the same as the current one. Choose another.")
-    } else {
-        None
-    };
-    if let Some(problem) = problem {
-        return page(state, jar, None, Some(problem)).await;
-    }
-    let passwords = state.0.passwords.clone();
-    let secret = secrecy::SecretString::from(new_password);
-    let hash = tokio::task::spawn_blocking(move || passwords.hash(&secret))
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    let now = state.0.provider.now();
-    let db = &state.0.db;
-    db.set_password_hash(&user.id, &hash, now).await?;
-    db.forget_devices(&user.id, None).await?;
-    if let Some(current) = jar.get(cookies::SESSION) {
-        db.end_other_sessions(&user.id, &gatehouse_oidc::token_hash(current.value()))
-            .await?;
-    }
-    audit::record(
-        state,
-        Some(&user.id),
-        audit_kind::PASSWORD_CHANGED,
-        json!({}),
-        client,
-    )
-    .await;
-    notify::security_notice(
-        state,
-        &user.id,
-        "The password of your account was changed.",
-        client,
-    )
-    .await;
-    tracing::info!(target: "gatehouse::security", "password changed");
-    Ok((jar, see_other("/account?notice=password-changed")).into_response())
 }
 
 #[derive(Deserialize)]

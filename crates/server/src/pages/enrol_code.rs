@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::account::{
-    Added, CSRF_PURPOSE, WizardQuery, account_form, factor_added, may_add, new_factor_id,
-    signed_in_user,
+    Added, CSRF_PURPOSE, WizardQuery, account_form, factor_added, new_factor_id, signed_in_user,
 };
+use super::security::may_add;
 use super::see_other;
 use crate::error::{PageError, render_page};
 use crate::notify::{self, Destination};

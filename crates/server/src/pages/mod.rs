@@ -5,11 +5,13 @@ pub mod authorize;
 pub mod consent;
 pub mod end_session;
 pub mod enrol_code;
+pub mod enrol_totp;
 mod flow;
 pub mod home;
 pub mod login;
 pub mod mfa;
 pub mod passkey;
+pub mod security;
 pub mod wizard;
 
 use axum::extract::rejection::{FormRejection, QueryRejection};

@@ -23,11 +23,11 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::account::{
-    Added, CSRF_PURPOSE, WizardQuery, account_form, factor_added, may_add, new_factor_id,
-    signed_in_user,
+    Added, CSRF_PURPOSE, WizardQuery, account_form, factor_added, new_factor_id, signed_in_user,
 };
 use super::flow;
 use super::login::FlowQuery;
+use super::security::may_add;
 use crate::audit::{self, ClientInfo};
 use crate::error::{PageError, render_page};
 use crate::state::AppState;
