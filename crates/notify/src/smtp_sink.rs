@@ -5,7 +5,7 @@
 //! the greeting, `EHLO`/`HELO`, `MAIL FROM`, `RCPT TO`, `DATA` with dot-unstuffing, `RSET`,
 //! `NOOP` and `QUIT`. No TLS, no AUTH.
 //!
-//! ```ignore
+//! ```text
 //! let sink = SmtpSink::start().await;
 //! // configure `EmailConfig::Smtp { host: sink.addr.ip().to_string(), port: sink.addr.port(),
 //! //                                security: SmtpSecurity::Plain, .. }` and send
