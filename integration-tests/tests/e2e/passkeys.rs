@@ -198,6 +198,22 @@ async fn passkey_from_the_account_page_is_the_second_step_after_the_password() {
     )
     .await;
     assert_eq!(response.status(), 303);
+    use sea_orm::{ConnectionTrait as _, Statement};
+    let conn = server.db.connection();
+    let left = conn
+        .query_one(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM ceremonies",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(
+        left, 0,
+        "every ceremony was taken; a successful answer starts no new one"
+    );
     let tokens = redeem(&rp, query(&location(&response))["code"].clone(), &start).await;
     // The software authenticator is backup-eligible, like a synced passkey: a software key.
     assert_eq!(

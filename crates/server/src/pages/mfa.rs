@@ -365,17 +365,16 @@ async fn submit(
     let now = state.0.provider.now();
     let method_key = AttemptPolicy::method_key(&user_id, method.as_str());
     let consecutive_key = AttemptPolicy::consecutive_key(&user_id);
-    let fresh_passkey = match method {
-        MethodKind::Passkey => passkey::second_factor_options(state, &user_id).await?,
-        _ => None,
-    };
     let days = remember_days(state, &user_id).await?;
-    let page = |error, status| {
+    // Shown again after a failure; a passkey then needs a new ceremony (the old one is used up).
+    let page = async |error, status| -> Result<Response, PageError> {
         let mut page = Challenge::new(&pending, &browser_id, method, &methods);
         page.error = Some(error);
-        page.passkey = fresh_passkey.clone();
         page.remember_days = days;
-        page.render(state, status)
+        if method == MethodKind::Passkey {
+            page.passkey = passkey::second_factor_options(state, &user_id).await?;
+        }
+        Ok(page.render(state, status))
     };
 
     // NIST SP 800-63B §5.2.2: the counters live in the database, shared by every session and node.
@@ -393,7 +392,7 @@ async fn submit(
             client,
         )
         .await;
-        return Ok(page(ACCOUNT_LOCKED, StatusCode::TOO_MANY_REQUESTS));
+        return page(ACCOUNT_LOCKED, StatusCode::TOO_MANY_REQUESTS).await;
     }
     if policy.method_locked(
         db.failures_since(&method_key, policy.counting_since(now))
@@ -408,7 +407,7 @@ async fn submit(
             client,
         )
         .await;
-        return Ok(page(METHOD_LOCKED, StatusCode::TOO_MANY_REQUESTS));
+        return page(METHOD_LOCKED, StatusCode::TOO_MANY_REQUESTS).await;
     }
     let earned: Option<Vec<String>> = match method {
         MethodKind::Passkey => {
@@ -441,7 +440,7 @@ async fn submit(
             client,
         )
         .await;
-        return Ok(page(WRONG_CODE, StatusCode::OK));
+        return page(WRONG_CODE, StatusCode::OK).await;
     };
     db.clear_failures(&method_key).await?;
     db.clear_failures(&consecutive_key).await?;
