@@ -373,8 +373,7 @@ pub async fn advance(
             };
             match (next, &signed_in, second) {
                 // The organisation, the person or the client wants a second factor first.
-                (_, Some(_), Some(step)) if request.prompt.none => {
-                    let _ = step;
+                (_, Some(_), Some(_)) if request.prompt.none => {
                     let redirect = provider.error_redirect(
                         request,
                         gatehouse_oidc::ErrorCode::InteractionRequired,
