@@ -283,15 +283,7 @@ async fn the_default_method_is_asked_first_and_factors_can_be_renamed() {
         .text()
         .await
         .unwrap();
-    let key: String = between(&page, "id=\"secret\">", "<")
-        .split_whitespace()
-        .collect();
-    let secret = gatehouse_mfa::totp::TotpSecret::from_bytes(
-        totp_rs::Secret::try_from_base32(&key)
-            .unwrap()
-            .as_bytes()
-            .to_vec(),
-    );
+    let secret = totp_secret_on(&page);
     let code = totp::code_at(&secret, server.now()).unwrap();
     let form = [
         ("csrf", form_value(&page, "csrf")),

@@ -2,7 +2,6 @@
 //! says so honestly in the token, can be forgotten, and never stands in for a step-up.
 
 use gatehouse_mfa::totp::{self, TotpSecret};
-use openidconnect::TokenResponse as _;
 
 use crate::harness::*;
 use crate::second_factor::reach_challenge;
@@ -85,22 +84,9 @@ async fn a_remembered_device_skips_the_code_says_so_and_other_browsers_are_still
         "no code asked on the remembered laptop: {back}"
     );
     let tokens = redeem(&rp, query(&back)["code"].clone(), &start).await;
-    let claims = tokens
-        .id_token()
-        .unwrap()
-        .claims(&rp.id_token_verifier(), &start.nonce)
-        .unwrap();
-    let amr: Vec<String> = claims
-        .auth_method_refs()
-        .unwrap()
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
+    let (amr, acr) = assurance(&tokens, &rp, &start);
     assert_eq!(amr, ["pwd"], "amr lists only what was done this time");
-    assert_eq!(
-        claims.auth_context_ref().unwrap().as_str(),
-        "urn:gatehouse:acr:password-remembered-device"
-    );
+    assert_eq!(acr, "urn:gatehouse:acr:password-remembered-device");
 
     let phone = browser();
     let (response, _) = later_sign_in(&server, &phone, &rp, "").await;

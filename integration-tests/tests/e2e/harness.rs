@@ -512,3 +512,44 @@ pub fn six_digits(text: &str) -> String {
         .map(|i| text[i..i + 6].to_owned())
         .unwrap_or_else(|| panic!("no six-digit code in:\n{text}"))
 }
+
+/// What an ID token says about the sign-in: its `amr` and `acr`, after the library verified the token
+/// (signature, issuer, audience, nonce).
+pub fn assurance(
+    tokens: &openidconnect::core::CoreTokenResponse,
+    rp: &Rp,
+    start: &AuthStart,
+) -> (Vec<String>, String) {
+    use openidconnect::TokenResponse as _;
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&rp.id_token_verifier(), &start.nonce)
+        .unwrap();
+    let amr = claims
+        .auth_method_refs()
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    (
+        amr,
+        claims
+            .auth_context_ref()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+    )
+}
+
+/// The authenticator-app key an enrolment page shows, as the app would store it.
+pub fn totp_secret_on(page: &str) -> gatehouse_mfa::totp::TotpSecret {
+    let key: String = between(page, "id=\"secret\">", "<")
+        .split_whitespace()
+        .collect();
+    gatehouse_mfa::totp::TotpSecret::from_bytes(
+        totp_rs::Secret::try_from_base32(&key)
+            .unwrap()
+            .as_bytes()
+            .to_vec(),
+    )
+}

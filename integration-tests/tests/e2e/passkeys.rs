@@ -2,7 +2,6 @@
 //! authenticator is 1Password's `passkey` crate (CTAP2 behind a browser-like WebAuthn client), fed the
 //! options embedded in the page and answering with browser-style JSON, as `static/passkey.js` would.
 
-use openidconnect::TokenResponse as _;
 use passkey::authenticator::{Authenticator, UiHint, UserCheck, UserValidationMethod};
 use passkey::client::{Client, DefaultClientData};
 use passkey::types::Passkey as DeviceKey;
@@ -152,25 +151,6 @@ async fn answer_with_passkey(
         .unwrap()
 }
 
-fn amr(
-    tokens: &openidconnect::core::CoreTokenResponse,
-    rp: &Rp,
-    start: &AuthStart,
-) -> (Vec<String>, String) {
-    let claims = tokens
-        .id_token()
-        .unwrap()
-        .claims(&rp.id_token_verifier(), &start.nonce)
-        .unwrap();
-    let amr = claims
-        .auth_method_refs()
-        .unwrap()
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
-    (amr, claims.auth_context_ref().unwrap().to_string())
-}
-
 #[tokio::test]
 async fn passkey_from_the_account_page_is_the_second_step_after_the_password() {
     let server = TestServer::start_on_localhost().await;
@@ -217,7 +197,7 @@ async fn passkey_from_the_account_page_is_the_second_step_after_the_password() {
     let tokens = redeem(&rp, query(&location(&response))["code"].clone(), &start).await;
     // The software authenticator is backup-eligible, like a synced passkey: a software key.
     assert_eq!(
-        amr(&tokens, &rp, &start),
+        assurance(&tokens, &rp, &start),
         (
             vec!["pwd".into(), "swk".into(), "mfa".into()],
             "urn:gatehouse:acr:phishing-resistant".into()
@@ -274,7 +254,7 @@ async fn signing_in_with_a_passkey_alone_counts_as_multi_factor() {
     assert_eq!(response.status(), 303);
     let tokens = redeem(&rp, query(&location(&response))["code"].clone(), &start).await;
     assert_eq!(
-        amr(&tokens, &rp, &start),
+        assurance(&tokens, &rp, &start),
         (
             vec!["swk".into(), "mfa".into()],
             "urn:gatehouse:acr:phishing-resistant".into()

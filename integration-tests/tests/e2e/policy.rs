@@ -1,8 +1,7 @@
 //! Who must use a second factor: organisation policy, the staff override, a client's demand and
 //! `acr_values` step-up, and the set-up wizard that completes the original authorization request.
 
-use gatehouse_mfa::totp::{self, TotpSecret};
-use openidconnect::TokenResponse as _;
+use gatehouse_mfa::totp;
 
 use crate::harness::*;
 use crate::second_factor::{answer, reach_challenge};
@@ -26,15 +25,7 @@ async fn enrol_app_in_wizard(
         .text()
         .await
         .unwrap();
-    let key: String = between(&page, "id=\"secret\">", "<")
-        .split_whitespace()
-        .collect();
-    let secret = TotpSecret::from_bytes(
-        totp_rs::Secret::try_from_base32(&key)
-            .unwrap()
-            .as_bytes()
-            .to_vec(),
-    );
+    let secret = totp_secret_on(&page);
     let code = totp::code_at(&secret, server.now()).unwrap();
     let form = [
         ("csrf", form_value(&page, "csrf")),
@@ -111,17 +102,8 @@ async fn required_policy_sends_a_person_without_a_factor_through_the_wizard_and_
         "the original request, state intact"
     );
     let tokens = redeem(&rp, params["code"].clone(), &start).await;
-    let claims = tokens
-        .id_token()
-        .unwrap()
-        .claims(&rp.id_token_verifier(), &start.nonce)
-        .expect("nonce intact");
-    let amr: Vec<String> = claims
-        .auth_method_refs()
-        .unwrap()
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
+    // The library verifies the nonce of the original request here.
+    let (amr, _) = assurance(&tokens, &rp, &start);
     assert_eq!(amr, ["pwd", "otp", "mfa"]);
 }
 
@@ -134,17 +116,7 @@ async fn off_policy_asks_nothing_even_of_people_with_a_factor() {
     let start = authorization_url(&rp, &["openid"]);
     let location = sign_in(&server, &browser(), start.url.as_str(), "ann@example.com").await;
     let tokens = redeem(&rp, query(&location)["code"].clone(), &start).await;
-    let claims = tokens
-        .id_token()
-        .unwrap()
-        .claims(&rp.id_token_verifier(), &start.nonce)
-        .unwrap();
-    let amr: Vec<String> = claims
-        .auth_method_refs()
-        .unwrap()
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
+    let (amr, _) = assurance(&tokens, &rp, &start);
     assert_eq!(amr, ["pwd"]);
 }
 
@@ -234,15 +206,8 @@ async fn acr_values_step_up_passes_over_weaker_factors() {
     )
     .await;
     let tokens = redeem(&rp, query(&location(&done))["code"].clone(), &start).await;
-    let claims = tokens
-        .id_token()
-        .unwrap()
-        .claims(&rp.id_token_verifier(), &start.nonce)
-        .unwrap();
-    assert_eq!(
-        claims.auth_context_ref().unwrap().as_str(),
-        "urn:gatehouse:acr:mfa"
-    );
+    let (_, acr) = assurance(&tokens, &rp, &start);
+    assert_eq!(acr, "urn:gatehouse:acr:mfa");
 
     // Asked for a passkey level nobody here has: the wizard, offering only passkeys (off on this IP issuer,
     // so nothing) — never the weaker authenticator app.
@@ -487,16 +452,6 @@ async fn choosing_sms_in_the_wizard_asks_for_the_mobile_number_and_completes_the
     let params = query(&location(&back));
     assert_eq!(params["state"], *start.state.secret());
     let tokens = redeem(&rp, params["code"].clone(), &start).await;
-    let claims = tokens
-        .id_token()
-        .unwrap()
-        .claims(&rp.id_token_verifier(), &start.nonce)
-        .unwrap();
-    let amr: Vec<String> = claims
-        .auth_method_refs()
-        .unwrap()
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
+    let (amr, _) = assurance(&tokens, &rp, &start);
     assert_eq!(amr, ["pwd", "sms", "mfa"]);
 }

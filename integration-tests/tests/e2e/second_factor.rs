@@ -2,7 +2,6 @@
 //! sign-in, recovery codes, and every way a code must be refused.
 
 use gatehouse_mfa::totp::{self, TotpSecret};
-use openidconnect::TokenResponse as _;
 
 use crate::harness::*;
 
@@ -71,15 +70,7 @@ pub(crate) async fn enrol_totp(
             .contains("src=\"data:image/svg+xml;base64,"),
         "the QR code is rendered here"
     );
-    let key: String = between(&page, "id=\"secret\">", "<")
-        .split_whitespace()
-        .collect();
-    let secret = TotpSecret::from_bytes(
-        totp_rs::Secret::try_from_base32(&key)
-            .unwrap()
-            .as_bytes()
-            .to_vec(),
-    );
+    let secret = totp_secret_on(&page);
     let code = totp::code_at(&secret, server.now()).unwrap();
     let response = browser
         .post(server.url("/account/totp"))
@@ -191,22 +182,9 @@ async fn authenticator_app_is_asked_after_the_password_and_shows_in_amr_and_acr(
     let response = answer(&server, &browser, &flow, &csrf, "totp", &code).await;
     assert_eq!(response.status(), 303);
     let tokens = redeem(&rp, query(&location(&response))["code"].clone(), &start).await;
-    let claims = tokens
-        .id_token()
-        .unwrap()
-        .claims(&rp.id_token_verifier(), &start.nonce)
-        .unwrap();
-    let amr: Vec<String> = claims
-        .auth_method_refs()
-        .unwrap()
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
+    let (amr, acr) = assurance(&tokens, &rp, &start);
     assert_eq!(amr, ["pwd", "otp", "mfa"]);
-    assert_eq!(
-        claims.auth_context_ref().unwrap().as_str(),
-        "urn:gatehouse:acr:mfa"
-    );
+    assert_eq!(acr, "urn:gatehouse:acr:mfa");
 }
 
 #[tokio::test]
@@ -384,17 +362,7 @@ async fn recovery_code_signs_in_once_and_says_how_many_are_left() {
         .await
         .unwrap();
     let tokens = redeem(&rp, query(&location(&next))["code"].clone(), &start).await;
-    let claims = tokens
-        .id_token()
-        .unwrap()
-        .claims(&rp.id_token_verifier(), &start.nonce)
-        .unwrap();
-    let amr: Vec<String> = claims
-        .auth_method_refs()
-        .unwrap()
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
+    let (amr, _) = assurance(&tokens, &rp, &start);
     assert!(amr.contains(&"mfa".to_owned()));
 
     let other = crate::harness::browser();

@@ -1,8 +1,6 @@
 //! Codes by text message: the number is validated and confirmed, codes arrive on the SMS outbox, and
 //! the toll-fraud limits hold.
 
-use openidconnect::TokenResponse as _;
-
 use crate::harness::*;
 use crate::second_factor::{account_page, answer, reach_challenge};
 
@@ -87,22 +85,9 @@ async fn confirmed_number_receives_a_code_at_sign_in_and_amr_says_sms() {
     let code = six_digits(&messages[1].1);
     let response = answer(&server, &browser, &flow, &csrf, "sms", &code).await;
     let tokens = redeem(&rp, query(&location(&response))["code"].clone(), &start).await;
-    let claims = tokens
-        .id_token()
-        .unwrap()
-        .claims(&rp.id_token_verifier(), &start.nonce)
-        .unwrap();
-    let amr: Vec<String> = claims
-        .auth_method_refs()
-        .unwrap()
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
+    let (amr, acr) = assurance(&tokens, &rp, &start);
     assert_eq!(amr, ["pwd", "sms", "mfa"]);
-    assert_eq!(
-        claims.auth_context_ref().unwrap().as_str(),
-        "urn:gatehouse:acr:mfa"
-    );
+    assert_eq!(acr, "urn:gatehouse:acr:mfa");
 }
 
 #[tokio::test]
