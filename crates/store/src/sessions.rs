@@ -63,6 +63,16 @@ impl Database {
         Ok(result.rows_affected)
     }
 
+    /// Records that a session now stands at `acr` (a remembered device stood in for a second step).
+    pub async fn set_session_acr(&self, id_hash: &str, acr: &str) -> Result<(), StoreError> {
+        session::Entity::update_many()
+            .col_expr(session::Column::Acr, sea_orm::sea_query::Expr::value(acr))
+            .filter(session::Column::IdHash.eq(id_hash))
+            .exec(&self.conn)
+            .await?;
+        Ok(())
+    }
+
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
         session::Entity::delete_many()
             .filter(session::Column::IdHash.eq(id_hash))

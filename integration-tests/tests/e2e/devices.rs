@@ -7,6 +7,7 @@ use crate::harness::*;
 use crate::second_factor::reach_challenge;
 
 const WEB_CB: &str = "http://localhost/web/callback";
+const STRICT_CB: &str = "http://localhost/strict/callback";
 
 /// Ann of the `strict` organisation (MFA required, devices remembered 30 days) with an authenticator app.
 async fn ann_with_app(server: &TestServer) -> TotpSecret {
@@ -172,4 +173,49 @@ async fn an_mfa_reset_forgets_every_device() {
         location(&response).starts_with("/mfa/setup?flow="),
         "no factor and no device: the wizard"
     );
+}
+
+#[tokio::test]
+async fn a_remembered_device_stands_in_when_a_password_only_session_meets_an_app_that_requires_mfa()
+{
+    let server = TestServer::start().await;
+    // Ann's organisation asks for no second factor (but lets devices be remembered); the strict
+    // app requires one.
+    server.add_user_in("ann@example.com", "flexible").await;
+    let secret = crate::second_factor::enrol_totp(&server, &browser(), "ann@example.com")
+        .await
+        .secret;
+    let web = server.rp("web", WEB_CB).await;
+    let strict = server.rp("strict-app", STRICT_CB).await;
+    let laptop = browser();
+    sign_in_remembering(&server, &laptop, &strict, &secret).await;
+
+    // Later, a password-only sign-in to an app that asks for nothing more...
+    server.clock.advance(13 * 3600);
+    let (response, start) = later_sign_in(&server, &laptop, &web, "").await;
+    let back = location(&response);
+    assert!(back.starts_with(WEB_CB), "{back}");
+    let (_, acr) = assurance(
+        &redeem(&web, query(&back)["code"].clone(), &start).await,
+        &web,
+        &start,
+    );
+    assert_eq!(acr, "urn:gatehouse:acr:password");
+
+    // ...then single sign-on to the strict app: the remembered laptop stands in for the code.
+    let start = authorization_url(&strict, &["openid"]);
+    let back = location(&laptop.get(start.url.clone()).send().await.unwrap());
+    assert!(back.starts_with(STRICT_CB), "no code asked: {back}");
+    let tokens = redeem(&strict, query(&back)["code"].clone(), &start).await;
+    let (amr, acr) = assurance(&tokens, &strict, &start);
+    assert_eq!(amr, ["pwd"], "amr lists only what was done");
+    assert_eq!(acr, "urn:gatehouse:acr:password-remembered-device");
+
+    // Another browser with a password-only session is still asked.
+    let phone = browser();
+    let (response, _) = later_sign_in(&server, &phone, &web, "").await;
+    assert!(location(&response).starts_with(WEB_CB));
+    let start = authorization_url(&strict, &["openid"]);
+    let asked = location(&phone.get(start.url.clone()).send().await.unwrap());
+    assert!(asked.starts_with("/mfa?flow="), "{asked}");
 }

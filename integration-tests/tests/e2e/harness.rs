@@ -173,6 +173,11 @@ impl TestServer {
         )
         .unwrap();
         std::fs::write(
+            organisations.join("flexible.toml"),
+            "id = \"flexible\"\ndisplay_name = \"Flexible Books\"\nmfa = \"off\"\nremember_device_days = 30\n",
+        )
+        .unwrap();
+        std::fs::write(
             organisations.join("relaxed.toml"),
             "id = \"relaxed\"\ndisplay_name = \"Relaxed Shop\"\nmfa = \"off\"\n",
         )

@@ -4,6 +4,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_login::sign_in::SignInStep;
 use gatehouse_mfa::MethodKind;
+use gatehouse_mfa::assurance;
 use gatehouse_mfa::policy::{self, Demand, SecondStep};
 use gatehouse_oidc::authorize::{AuthorizationRequest, ConsentState, NextStep, SignedIn};
 use gatehouse_oidc::scope::Scopes;
@@ -281,6 +282,35 @@ pub async fn remembered_device_stands_in(
         .await?)
 }
 
+/// What the policy asks of a person signed in with an existing session, on this browser: a
+/// remembered device stands in for the policy's challenge (as it does at the password step), and the
+/// session's `acr` then says so; `amr` keeps listing only what was done.
+async fn second_step_on_this_device(
+    state: &AppState,
+    jar: &CookieJar,
+    signed_in: &mut SignedIn,
+    target: &SignInFor,
+) -> Result<Option<SignInStep>, PageError> {
+    let step = second_factor_step(state, signed_in, target).await?;
+    if !matches!(step, Some(SignInStep::SecondFactor { .. })) || jar.get(cookies::DEVICE).is_none()
+    {
+        return Ok(step);
+    }
+    let Some(user) = state.0.db.user(&signed_in.user_id).await? else {
+        return Ok(step);
+    };
+    if !remembered_device_stands_in(state, jar, &user, target).await? {
+        return Ok(step);
+    }
+    state
+        .0
+        .db
+        .set_session_acr(&signed_in.session_hash, assurance::ACR_REMEMBERED_DEVICE)
+        .await?;
+    signed_in.acr = Some(assurance::ACR_REMEMBERED_DEVICE.to_owned());
+    second_factor_step(state, signed_in, target).await
+}
+
 /// What the second-factor policy asks of this signed-in person for `target`, given the `acr` their
 /// session reached: nothing, a challenge (`SecondFactor`), or the set-up wizard (`Enrol`).
 pub async fn second_factor_step(
@@ -340,14 +370,14 @@ pub async fn advance(
     state: &AppState,
     jar: CookieJar,
     target: SignInFor,
-    signed_in: Option<SignedIn>,
+    mut signed_in: Option<SignedIn>,
     consent: ConsentState,
     existing: Option<String>,
 ) -> Result<Response, PageError> {
     let provider = &state.0.provider;
-    let step = match (&target, &signed_in) {
+    let step = match (&target, &mut signed_in) {
         (SignInFor::Account, Some(signed_in)) => {
-            match second_factor_step(state, signed_in, &target).await? {
+            match second_step_on_this_device(state, &jar, signed_in, &target).await? {
                 // People without a factor may still reach their account page: that is where they add one.
                 None | Some(SignInStep::Enrol { .. }) => {
                     finish(state, existing.as_deref()).await?;
@@ -365,9 +395,9 @@ pub async fn advance(
                     return Ok((jar, see_other(&error_redirect)).into_response());
                 }
             };
-            let second = match (&next, &signed_in) {
+            let second = match (&next, &mut signed_in) {
                 (NextStep::IssueCode | NextStep::Consent, Some(signed_in)) => {
-                    second_factor_step(state, signed_in, &target).await?
+                    second_step_on_this_device(state, &jar, signed_in, &target).await?
                 }
                 _ => None,
             };
