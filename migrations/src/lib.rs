@@ -10,6 +10,7 @@ mod m0003_passkeys;
 mod m0004_organisations;
 mod m0005_audit;
 mod m0006_remembered_devices;
+mod m0007_phone_numbers;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_organisations::Migration),
             Box::new(m0005_audit::Migration),
             Box::new(m0006_remembered_devices::Migration),
+            Box::new(m0007_phone_numbers::Migration),
         ]
     }
 }

@@ -84,6 +84,10 @@ enum UserCommand {
         /// The organisation the user belongs to (see `gatehouse org list`).
         #[arg(long, default_value = "default")]
         organisation: String,
+        /// The user's mobile number, with country code; the set-up wizard offers it for text
+        /// messages, to be confirmed with a code or corrected.
+        #[arg(long)]
+        phone: Option<String>,
     },
     /// List users.
     List,
@@ -146,7 +150,8 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             email,
             name,
             organisation,
-        }) => add_user(config, &email, &name, &organisation).await,
+            phone,
+        }) => add_user(config, &email, &name, &organisation, phone.as_deref()).await,
         Command::User(UserCommand::RequireMfa { email, off }) => {
             require_mfa(config, &email, !off).await
         }
@@ -356,6 +361,7 @@ async fn add_user(
     email: &str,
     name: &str,
     organisation: &str,
+    phone: Option<&str>,
 ) -> anyhow::Result<()> {
     if !config.organisations.iter().any(|o| o.id == organisation) {
         anyhow::bail!("there is no organisation {organisation:?} (see `gatehouse org list`)");
@@ -363,6 +369,13 @@ async fn add_user(
     if !email.contains('@') || email.trim().len() < 3 {
         anyhow::bail!("{email:?} is not an e-mail address");
     }
+    let phone = phone
+        .map(|typed| {
+            gatehouse_mfa::sms::parse_mobile(typed, &config.file.mfa.sms_countries)
+                .map(|number| number.e164)
+                .map_err(|problem| anyhow::anyhow!("{typed:?} cannot receive codes: {problem}"))
+        })
+        .transpose()?;
     let password = read_secret("Password: ")?;
     if secrecy::ExposeSecret::expose_secret(&password)
         .chars()
@@ -383,6 +396,10 @@ async fn add_user(
             gatehouse_oidc::Clock::now(&SystemClock),
         )
         .await?;
+    if let Some(phone) = phone {
+        db.set_phone_number(&user.id, &phone, false, user.created_at)
+            .await?;
+    }
     println!("added {} ({})", user.email, user.id);
     Ok(())
 }

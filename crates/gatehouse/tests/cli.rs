@@ -136,6 +136,28 @@ fn user_add_reads_the_password_from_stdin_and_user_list_shows_it() {
 }
 
 #[test]
+fn user_add_takes_a_mobile_number_only_when_it_can_receive_codes() {
+    let setup = Setup::new(CLIENT);
+    let add = |email: &str, phone: &str| {
+        setup.run(
+            &[
+                "user", "add", "--email", email, "--name", "Ann", "--phone", phone,
+            ],
+            "Kx7#mPq2vL-long\n",
+        )
+    };
+    let landline = add("ann@example.com", "+31 20 123 4567");
+    assert!(!landline.status.success());
+    assert!(
+        text(&landline.stderr).contains("not a mobile number"),
+        "{}",
+        text(&landline.stderr)
+    );
+    let mobile = add("ann@example.com", "+31 6 1234 5678");
+    assert!(mobile.status.success(), "{}", text(&mobile.stderr));
+}
+
+#[test]
 fn client_list_and_hash_secret() {
     let setup = Setup::new(CLIENT);
     let list = text(&setup.run(&["client", "list"], "").stdout);

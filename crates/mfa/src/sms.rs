@@ -15,6 +15,16 @@ pub enum NumberProblem {
     CountryNotAllowed,
 }
 
+impl std::fmt::Display for NumberProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Invalid => "not a valid phone number (give it with the country code)",
+            Self::NotMobile => "not a mobile number",
+            Self::CountryNotAllowed => "in a country not listed in [mfa] sms_countries",
+        })
+    }
+}
+
 /// A mobile number in E.164 form, e.g. `+31612345678`, with its country.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MobileNumber {

@@ -21,6 +21,9 @@ pub struct User {
     pub organisation_id: String,
     /// A second factor is required whatever the organisation says.
     pub require_mfa: bool,
+    /// A mobile number in E.164, from an operator or confirmed with a code (then `verified`).
+    pub phone_number: Option<String>,
+    pub phone_number_verified: bool,
 }
 
 impl From<user::Model> for User {
@@ -36,6 +39,8 @@ impl From<user::Model> for User {
             updated_at: m.updated_at,
             organisation_id: m.organisation_id,
             require_mfa: m.require_mfa,
+            phone_number: m.phone_number,
+            phone_number_verified: m.phone_number_verified,
         }
     }
 }
@@ -83,6 +88,8 @@ impl Database {
             updated_at: Set(now),
             organisation_id: Set(organisation_id.to_owned()),
             require_mfa: Set(false),
+            phone_number: Set(None),
+            phone_number_verified: Set(false),
         };
         let inserted = user::Entity::insert(model)
             .exec_with_returning(&self.conn)
@@ -141,6 +148,26 @@ impl Database {
             .exec(&self.conn)
             .await?;
         Ok(result.rows_affected == 1)
+    }
+
+    /// Records a user's mobile number (E.164); `verified` when they typed a code sent to it.
+    pub async fn set_phone_number(
+        &self,
+        id: &str,
+        phone_number: &str,
+        verified: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        user::Entity::update(user::ActiveModel {
+            id: Set(id.to_owned()),
+            phone_number: Set(Some(phone_number.to_owned())),
+            phone_number_verified: Set(verified),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .exec(&self.conn)
+        .await?;
+        Ok(())
     }
 
     pub async fn set_password_hash(

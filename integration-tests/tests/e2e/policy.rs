@@ -384,16 +384,16 @@ async fn sign_ins_and_failures_are_in_the_audit_log_with_address_and_device() {
     );
 }
 
-#[tokio::test]
-async fn choosing_sms_in_the_wizard_asks_for_the_mobile_number_and_completes_the_request() {
-    let server = TestServer::start().await;
-    server.add_user_in("bo@example.com", "strict").await;
-    let rp = server.rp("web", WEB_CB).await;
-    let browser = browser();
-    let start = authorization_url(&rp, &["openid"]);
-    let (flow, csrf) = open_login(&browser, start.url.as_str()).await;
+/// Signs Bo of the strict organisation in and follows the wizard's link to text messages; returns
+/// that page.
+async fn sms_page_in_wizard(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    start: &AuthStart,
+) -> String {
+    let (flow, csrf) = open_login(browser, start.url.as_str()).await;
     let wizard_url =
-        location(&post_login(&server, &browser, &flow, &csrf, "bo@example.com", PASSWORD).await);
+        location(&post_login(server, browser, &flow, &csrf, "bo@example.com", PASSWORD).await);
     let wizard = browser
         .get(server.url(&wizard_url))
         .send()
@@ -404,14 +404,25 @@ async fn choosing_sms_in_the_wizard_asks_for_the_mobile_number_and_completes_the
         .unwrap()
         .replace("&#x2f;", "/");
     let link = between(&wizard, "href=\"/account/sms?flow=", "\"").to_owned();
-    let page = browser
+    browser
         .get(server.url(&format!("/account/sms?flow={link}")))
         .send()
         .await
         .unwrap()
         .text()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn choosing_sms_in_the_wizard_asks_for_the_mobile_number_and_completes_the_request() {
+    let server = TestServer::start().await;
+    server.add_user_in("bo@example.com", "strict").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let browser = browser();
+    let start = authorization_url(&rp, &["openid"]);
+    let page = sms_page_in_wizard(&server, &browser, &start).await;
+    assert!(!page.contains("We have this mobile number for you"));
     assert!(
         page.contains("Mobile number, with country code"),
         "no number is known: the wizard asks for it"
@@ -454,4 +465,62 @@ async fn choosing_sms_in_the_wizard_asks_for_the_mobile_number_and_completes_the
     let tokens = redeem(&rp, params["code"].clone(), &start).await;
     let (amr, _) = assurance(&tokens, &rp, &start);
     assert_eq!(amr, ["pwd", "sms", "mfa"]);
+}
+
+#[tokio::test]
+async fn a_known_mobile_number_is_shown_in_the_wizard_to_be_confirmed_or_corrected() {
+    let server = TestServer::start().await;
+    let bo = server.add_user_in("bo@example.com", "strict").await;
+    server
+        .db
+        .set_phone_number(&bo, "+31612345678", false, server.now())
+        .await
+        .unwrap();
+    let rp = server.rp("web", WEB_CB).await;
+    let browser = browser();
+    let start = authorization_url(&rp, &["openid"]);
+    let page = sms_page_in_wizard(&server, &browser, &start).await;
+    assert!(
+        page.contains("We have this mobile number for you: <strong>+31612345678</strong>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"+31612345678\" required"),
+        "the number is filled in"
+    );
+
+    // Bo has a new phone: corrects the number; the code goes to the new one, which is kept.
+    let sent = browser
+        .post(server.url("/account/sms"))
+        .form(&[
+            ("csrf", form_value(&page, "csrf")),
+            ("flow", form_value(&page, "flow")),
+            ("address", "+31 6 8765 4321".into()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (to, text) = server.text_messages()[0].clone();
+    assert_eq!(to, "+31687654321");
+    let done = browser
+        .post(server.url("/account/sms/confirm"))
+        .form(&[
+            ("csrf", form_value(&sent, "csrf")),
+            ("flow", form_value(&sent, "flow")),
+            ("enrolment", form_value(&sent, "enrolment")),
+            ("code", six_digits(&text)),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(done.contains("id=\"recovery-codes\""));
+    let user = server.db.user(&bo).await.unwrap().unwrap();
+    assert_eq!(user.phone_number.as_deref(), Some("+31687654321"));
+    assert!(user.phone_number_verified, "confirmed with a code");
 }

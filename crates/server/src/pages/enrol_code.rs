@@ -88,12 +88,21 @@ struct Page<'a> {
     flow: Option<&'a str>,
 }
 
-impl Page<'_> {
+impl<'a> Page<'a> {
+    /// The mobile number on file, offered to be confirmed or corrected.
+    fn known_number(&self) -> Option<&'a str> {
+        match self.method {
+            MethodKind::Sms => self.user.phone_number.as_deref(),
+            _ => None,
+        }
+    }
+
     fn render(&self, state: &AppState) -> Response {
         let context = json!({
             "method": self.method.as_str(),
             "csrf": state.0.csrf.token(self.browser_id, CSRF_PURPOSE),
             "login_email": self.user.email,
+            "known_number": self.known_number(),
             "typed": self.typed,
             "enrolment": self.enrolment,
             "sent_to": self.sent_to,
@@ -143,7 +152,7 @@ async fn form(
     {
         return Ok((jar, confirm).into_response());
     }
-    let page = Page {
+    let mut page = Page {
         method,
         user: &user,
         browser_id: &browser_id,
@@ -153,6 +162,7 @@ async fn form(
         error: None,
         flow,
     };
+    page.typed = page.known_number().unwrap_or_default();
     Ok((jar, page.render(state)).into_response())
 }
 
@@ -381,6 +391,10 @@ async fn save(
         credential_id: None,
     })
     .await?;
+    if method == MethodKind::Sms {
+        db.set_phone_number(&user.id, &pending.address, true, now)
+            .await?;
+    }
     tracing::info!(target: "gatehouse::security", method = method.as_str(), "second factor added");
     let added = Added {
         user_id: &user.id,

@@ -16,6 +16,8 @@ pub struct Model {
     pub updated_at: i64,
     pub organisation_id: String,
     pub require_mfa: bool,
+    pub phone_number: Option<String>,
+    pub phone_number_verified: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
