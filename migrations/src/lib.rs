@@ -11,6 +11,7 @@ mod m0004_organisations;
 mod m0005_audit;
 mod m0006_remembered_devices;
 mod m0007_phone_numbers;
+mod m0008_outbox_and_resets;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_audit::Migration),
             Box::new(m0006_remembered_devices::Migration),
             Box::new(m0007_phone_numbers::Migration),
+            Box::new(m0008_outbox_and_resets::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ use gatehouse_oidc::client::{Client, ClientKind, ClientRegistry, GrantType};
 use gatehouse_oidc::keys::SigningAlg;
 use gatehouse_oidc::scope::Scopes;
 use gatehouse_oidc::{Clock, Provider};
+use gatehouse_server::outbox::OutboxPolicy;
 use gatehouse_server::{AppState, DemoAccount, Senders, Settings};
 use gatehouse_store::{Database, StoreError};
 use secrecy::SecretString;
@@ -96,6 +97,12 @@ impl Gatehouse {
             demo,
             display_name: config.file.display_name.clone(),
             mfa_attempts: config.mfa_attempts(),
+            outbox: OutboxPolicy {
+                poll_interval: std::time::Duration::from_millis(
+                    config.file.outbox.poll_interval_ms.max(10),
+                ),
+                max_attempts: config.file.outbox.max_attempts.max(1),
+            },
             sms_countries: config.file.mfa.sms_countries.clone(),
             organisations: config.organisations.clone(),
             mfa_methods: config
@@ -143,12 +150,20 @@ impl Gatehouse {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let (stop_outbox, outbox_stopped) = tokio::sync::oneshot::channel::<()>();
+        let outbox = tokio::spawn(gatehouse_server::outbox::run(self.state.clone(), async {
+            let _ = outbox_stopped.await;
+        }));
         let app = self
             .router()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, app)
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        // The worker finishes the message it is sending; the rest wait in the outbox.
+        let _ = stop_outbox.send(());
+        let _ = outbox.await;
+        served?;
         Ok(())
     }
 }

@@ -18,6 +18,7 @@ use gatehouse_oidc::client::{Client, ClientKind, ClientRegistry, ClientSecret, G
 use gatehouse_oidc::keys::SigningAlg;
 use gatehouse_oidc::scope::Scopes;
 use gatehouse_oidc::{Lifetimes, MasterKey};
+use gatehouse_server::outbox::OutboxPolicy;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -51,6 +52,8 @@ pub struct ServerFile {
     pub email: Option<EmailConfig>,
     /// How SMS is sent; default: JSON lines in `<data_dir>/outbox/sms.jsonl`.
     pub sms: Option<SmsConfig>,
+    /// How the e-mail outbox is worked through.
+    pub outbox: OutboxFile,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -105,6 +108,25 @@ pub struct HashingFile {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct OutboxFile {
+    /// How often the worker looks for due e-mail when no page wakes it (retries, other nodes' mail).
+    pub poll_interval_ms: u64,
+    /// Attempts before an e-mail is given up.
+    pub max_attempts: i32,
+}
+
+impl Default for OutboxFile {
+    fn default() -> Self {
+        let p = OutboxPolicy::default();
+        Self {
+            poll_interval_ms: u64::try_from(p.poll_interval.as_millis()).unwrap_or(5000),
+            max_attempts: p.max_attempts,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ThrottleFile {
     pub window_seconds: i64,
     pub per_account: i64,
@@ -131,6 +153,7 @@ impl Default for ServerFile {
             mfa: MfaFile::default(),
             email: None,
             sms: None,
+            outbox: OutboxFile::default(),
         }
     }
 }

@@ -12,8 +12,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -32,6 +32,11 @@ pub struct EmailMessage {
     pub subject: String,
     /// The body, sent as `text/plain; charset=utf-8`.
     pub text: String,
+    /// An HTML alternative of the same text (`multipart/alternative`), when the theme has one.
+    pub html: Option<String>,
+    /// A stable id for this message (the outbox's): its `Message-ID` is made from it, so a retry
+    /// after an uncertain failure is recognisable as the same message. A fresh one when `None`.
+    pub id: Option<String>,
 }
 
 /// How the SMTP connection is protected.
@@ -179,16 +184,27 @@ impl EmailSender {
             ));
         }
         // RFC 5322 §3.6.4: "<unique@domain>"; the sender's domain keeps it ours.
-        let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), self.from.email.domain());
-        Message::builder()
+        let local = match &message.id {
+            Some(id) if id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => id.clone(),
+            _ => uuid::Uuid::new_v4().to_string(),
+        };
+        let message_id = format!("<{local}@{}>", self.from.email.domain());
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(message.subject.clone())
             .message_id(Some(message_id))
-            .date_now()
-            .header(ContentType::TEXT_PLAIN)
-            .body(message.text.clone())
-            .map_err(|e| NotifyError::InvalidMessage(e.to_string()))
+            .date_now();
+        let built = match &message.html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                message.text.clone(),
+                html.clone(),
+            )),
+            None => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(message.text.clone()),
+        };
+        built.map_err(|e| NotifyError::InvalidMessage(e.to_string()))
     }
 }
 
@@ -307,6 +323,8 @@ mod tests {
             to: "ada@example.test".into(),
             subject: "Your sign-in code".into(),
             text: "Your code is 493027.\nIt expires in 10 minutes. — Gatehouse".into(),
+            html: None,
+            id: None,
         }
     }
 
@@ -390,6 +408,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_outbox_id_gives_a_stable_message_id_and_html_comes_as_an_alternative() {
+        let sink = SmtpSink::start().await;
+        let sender = EmailSender::new(&smtp_config(&sink)).unwrap();
+        let message = EmailMessage {
+            html: Some("<p>Your code is <b>493027</b>.</p>".into()),
+            id: Some("0190-abc".into()),
+            ..code_message()
+        };
+        sender.send(&message).await.unwrap();
+        sender.send(&message).await.unwrap();
+
+        let mail = sink.wait_for(2, Duration::from_secs(10)).await;
+        let ids: Vec<_> = mail.iter().map(|m| m.header("Message-ID")).collect();
+        assert_eq!(ids[0].as_deref(), Some("<0190-abc@gatehouse.test>"));
+        assert_eq!(ids[0], ids[1], "a retry is recognisably the same message");
+        assert!(mail[0].data.contains("multipart/alternative"));
+        assert!(mail[0].data.contains("text/html"));
+    }
+
+    #[tokio::test]
     async fn non_ascii_subject_and_body_round_trip() {
         let sink = SmtpSink::start().await;
         let sender = EmailSender::new(&smtp_config(&sink)).unwrap();
@@ -397,6 +435,8 @@ mod tests {
             to: "ada@example.test".into(),
             subject: "Ваш код для входа — 493027".into(),
             text: "Ваш код: 493027. Никому его не сообщайте.".into(),
+            html: None,
+            id: None,
         };
 
         sender.send(&message).await.unwrap();

@@ -14,6 +14,8 @@
 //! ```
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -43,6 +45,10 @@ pub struct SmtpSink {
     pub addr: SocketAddr,
     received: watch::Receiver<Vec<ReceivedEmail>>,
     accept: JoinHandle<()>,
+    /// While set, the sink answers every connection with `421` and hangs up, like a mail server
+    /// that is down for maintenance.
+    refusing: Arc<AtomicBool>,
+    refused: Arc<AtomicUsize>,
 }
 
 impl SmtpSink {
@@ -59,8 +65,19 @@ impl SmtpSink {
             .local_addr()
             .unwrap_or_else(|e| panic!("the SMTP sink's address: {e}"));
         let (store, received) = watch::channel(Vec::new());
+        let refusing = Arc::new(AtomicBool::new(false));
+        let refuse = refusing.clone();
+        let refused = Arc::new(AtomicUsize::new(0));
+        let count_refused = refused.clone();
         let accept = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                if refuse.load(Ordering::SeqCst) {
+                    count_refused.fetch_add(1, Ordering::SeqCst);
+                    let _ = stream
+                        .write_all(b"421 gatehouse-sink is down, try again later\r\n")
+                        .await;
+                    continue;
+                }
                 let store = store.clone();
                 tokio::spawn(async move {
                     // A client that hangs up mid-session loses only its unfinished message.
@@ -72,7 +89,19 @@ impl SmtpSink {
             addr,
             received,
             accept,
+            refusing,
+            refused,
         }
+    }
+
+    /// Makes the sink refuse every new connection (`true`) or accept them again (`false`).
+    pub fn set_refusing(&self, refusing: bool) {
+        self.refusing.store(refusing, Ordering::SeqCst);
+    }
+
+    /// How many connections were refused so far.
+    pub fn refused(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
     }
 
     /// Every message received so far, oldest first.

@@ -8,6 +8,7 @@ mod cookies;
 mod error;
 mod headers;
 mod notify;
+pub mod outbox;
 mod pages;
 mod protocol;
 mod router;

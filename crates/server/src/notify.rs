@@ -6,9 +6,10 @@ use std::net::SocketAddr;
 
 use gatehouse_mfa::MethodKind;
 use gatehouse_mfa::code::CodePolicy;
-use gatehouse_notify::email::EmailMessage;
 use gatehouse_notify::sms::SmsMessage;
 use gatehouse_store::factors::StoredFactor;
+use gatehouse_store::outbox::OutgoingEmail;
+use gatehouse_store::users::User;
 use serde_json::json;
 
 use crate::error::PageError;
@@ -110,42 +111,47 @@ pub async fn may_send(
     Ok(true)
 }
 
-/// Sends `code` to `to`. The message text comes from the theme.
+/// The e-mail carrying `code` to `address`. The text comes from the theme.
+pub fn code_email(
+    state: &AppState,
+    address: &str,
+    code: &str,
+    policy: CodePolicy,
+) -> Result<OutgoingEmail, String> {
+    let text = state
+        .theme()
+        .render("email_code.txt", code_context(state, code, policy))
+        .map_err(|e| e.to_string())?;
+    Ok(OutgoingEmail {
+        to: address.to_owned(),
+        subject: format!("Your security code for {}", state.0.settings.display_name),
+        text,
+        html: None,
+    })
+}
+
+fn code_context(state: &AppState, code: &str, policy: CodePolicy) -> serde_json::Value {
+    let minutes = policy.lifetime_seconds / 60;
+    json!({ "code": code, "minutes": minutes, "service": state.0.settings.display_name })
+}
+
+/// Sends `code` to `to`: a text message at once, an e-mail through the outbox.
 pub async fn send_code(
     state: &AppState,
     to: &Destination,
     code: &str,
     policy: CodePolicy,
 ) -> Result<(), String> {
-    let minutes = policy.lifetime_seconds / 60;
-    let context =
-        json!({ "code": code, "minutes": minutes, "service": state.0.settings.display_name });
     match to.method {
         MethodKind::Email => {
-            let sender = state
-                .0
-                .email
-                .as_ref()
-                .ok_or("no e-mail transport is configured")?;
-            let text = state
-                .theme()
-                .render("email_code.txt", context)
-                .map_err(|e| e.to_string())?;
-            let subject = format!("Your security code for {}", state.0.settings.display_name);
-            sender
-                .send(&EmailMessage {
-                    to: to.address.clone(),
-                    subject,
-                    text,
-                })
-                .await
-                .map_err(|e| e.to_string())
+            let mail = code_email(state, &to.address, code, policy)?;
+            state.queue_email(&mail).await.map_err(|e| e.to_string())
         }
         MethodKind::Sms => {
             let sender = state.0.sms.as_ref().ok_or("no SMS sender is configured")?;
             let text = state
                 .theme()
-                .render("sms_code.txt", context)
+                .render("sms_code.txt", code_context(state, code, policy))
                 .map_err(|e| e.to_string())?;
             sender
                 .send(&SmsMessage {
@@ -161,19 +167,15 @@ pub async fn send_code(
     }
 }
 
-/// Tells a person about a change to their account's security, by e-mail to their login address.
-/// A failure to send is logged; it does not undo the change.
-pub async fn security_notice(
+/// The e-mail telling `user` about a change to their account's security, to their login address.
+pub fn notice_email(
     state: &AppState,
-    user_id: &str,
+    user: &User,
     what: &str,
     client: &crate::audit::ClientInfo,
-) {
-    let (Some(sender), Ok(Some(user))) = (&state.0.email, state.0.db.user(user_id).await) else {
-        return;
-    };
+) -> Result<OutgoingEmail, String> {
     let when = chrono::DateTime::from_timestamp(state.0.provider.now(), 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string());
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string());
     let context = json!({
         "name": user.name,
         "what": what,
@@ -182,22 +184,34 @@ pub async fn security_notice(
         "ip": client.ip,
         "service": state.0.settings.display_name,
     });
-    let text = match state.theme().render("email_notice.txt", context) {
-        Ok(text) => text,
-        Err(e) => {
-            tracing::error!(error = %e, "rendering a security notice failed");
-            return;
-        }
+    let text = state
+        .theme()
+        .render("email_notice.txt", context)
+        .map_err(|e| e.to_string())?;
+    Ok(OutgoingEmail {
+        to: user.email.clone(),
+        subject: format!("Security notice from {}", state.0.settings.display_name),
+        text,
+        html: None,
+    })
+}
+
+/// Tells a person about a change to their account's security, by e-mail to their login address.
+/// A failure to queue it is logged; it does not undo the change.
+pub async fn security_notice(
+    state: &AppState,
+    user_id: &str,
+    what: &str,
+    client: &crate::audit::ClientInfo,
+) {
+    let Ok(Some(user)) = state.0.db.user(user_id).await else {
+        return;
     };
-    let subject = format!("Security notice from {}", state.0.settings.display_name);
-    if let Err(e) = sender
-        .send(&EmailMessage {
-            to: user.email,
-            subject,
-            text,
-        })
-        .await
-    {
-        tracing::error!(error = %e, "sending a security notice failed");
+    let queued = match notice_email(state, &user, what, client) {
+        Ok(mail) => state.queue_email(&mail).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = queued {
+        tracing::error!(error = %e, "queueing a security notice failed");
     }
 }

@@ -14,7 +14,9 @@ use gatehouse_notify::email::EmailSender;
 use gatehouse_notify::sms::SmsSender;
 use gatehouse_oidc::Provider;
 use gatehouse_store::Database;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
+
+use crate::outbox::OutboxPolicy;
 
 /// The demo account shown on the home page when the demo is on.
 #[derive(Debug, Clone)]
@@ -44,6 +46,7 @@ pub struct Settings {
     /// The name people see for this service; also the issuer label in authenticator apps.
     pub display_name: String,
     pub mfa_attempts: AttemptPolicy,
+    pub outbox: OutboxPolicy,
 }
 
 /// How codes and notices reach people, and the passkey service.
@@ -75,6 +78,8 @@ pub(crate) struct Inner {
     pub passkeys: Option<Passkeys>,
     pub settings: Settings,
     pub discovery_json: String,
+    /// Wakes the outbox worker when a page queues an e-mail.
+    pub outbox_wake: Notify,
 }
 
 impl AppState {
@@ -104,6 +109,7 @@ impl AppState {
             passkeys: senders.passkeys,
             settings,
             discovery_json,
+            outbox_wake: Notify::new(),
         }))
     }
 

@@ -3,9 +3,12 @@
 
 use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 
+use sea_orm::TransactionTrait as _;
+
 use crate::Database;
 use crate::entities::auth_flow;
 use crate::error::StoreError;
+use crate::outbox::{OutgoingEmail, enqueue_in};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingSignIn {
@@ -56,14 +59,22 @@ impl Database {
         id_hash: &str,
         state: &str,
     ) -> Result<(), StoreError> {
-        auth_flow::Entity::update_many()
-            .col_expr(
-                auth_flow::Column::State,
-                sea_orm::sea_query::Expr::value(state),
-            )
-            .filter(auth_flow::Column::IdHash.eq(id_hash))
-            .exec(&self.conn)
-            .await?;
+        update_state(&self.conn, id_hash, state).await
+    }
+
+    /// As [`Database::update_pending_sign_in`], with `mail` (the code the new state waits for) queued
+    /// in the same transaction.
+    pub async fn update_pending_sign_in_and_send(
+        &self,
+        id_hash: &str,
+        state: &str,
+        mail: &OutgoingEmail,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let txn = self.conn.begin().await?;
+        update_state(&txn, id_hash, state).await?;
+        enqueue_in(&txn, mail, now).await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -74,4 +85,20 @@ impl Database {
             .await?;
         Ok(())
     }
+}
+
+async fn update_state<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    id_hash: &str,
+    state: &str,
+) -> Result<(), StoreError> {
+    auth_flow::Entity::update_many()
+        .col_expr(
+            auth_flow::Column::State,
+            sea_orm::sea_query::Expr::value(state),
+        )
+        .filter(auth_flow::Column::IdHash.eq(id_hash))
+        .exec(conn)
+        .await?;
+    Ok(())
 }

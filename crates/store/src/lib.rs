@@ -15,6 +15,8 @@ pub mod error;
 pub mod factors;
 pub mod flows;
 mod oidc_store;
+pub mod outbox;
+pub mod password_resets;
 pub mod sessions;
 pub mod users;
 

@@ -1,7 +1,5 @@
 //! The security page: changing the password, recent sign-ins, and the notices people get by e-mail.
 
-use std::time::Duration;
-
 use gatehouse_mfa::totp;
 
 use crate::harness::*;
@@ -19,7 +17,7 @@ fn browser_as(user_agent: &str) -> reqwest::Client {
 }
 
 async fn notices_to(server: &TestServer, to: &str) -> Vec<String> {
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    server.mail_settled().await;
     server
         .smtp
         .messages()

@@ -92,6 +92,7 @@ async fn email_code_is_sent_on_arrival_and_signs_in_at_a_lower_acr() {
     let server = TestServer::start().await;
     server.add_user("ann@example.com").await;
     enrol_email(&server, &browser(), "ann@example.com").await;
+    server.mail_settled().await;
     let sent_so_far = server.smtp.messages().await.len();
 
     let rp = server.rp("web", WEB_CB).await;
@@ -100,6 +101,7 @@ async fn email_code_is_sent_on_arrival_and_signs_in_at_a_lower_acr() {
     let (flow, csrf) = open_login(&browser, start.url.as_str()).await;
     let response = post_login(&server, &browser, &flow, &csrf, "ann@example.com", PASSWORD).await;
     let challenge = location(&response);
+    server.mail_settled().await;
     assert_eq!(
         server.smtp.messages().await.len(),
         sent_so_far,
@@ -121,6 +123,7 @@ async fn email_code_is_sent_on_arrival_and_signs_in_at_a_lower_acr() {
     let code = six_digits(&mail_to(&server, 2, BACKUP).await);
     let reload = browser.get(server.url(&challenge)).send().await.unwrap();
     assert_eq!(reload.status(), 200);
+    server.mail_settled().await;
     assert_eq!(
         server.smtp.messages().await.len(),
         sent_so_far + 1,
@@ -169,6 +172,7 @@ async fn second_address_equal_to_the_login_address_is_refused() {
             .unwrap();
         assert_eq!(response.status(), 400, "{address}");
     }
+    server.mail_settled().await;
     assert!(server.smtp.messages().await.is_empty(), "no code was sent");
 }
 
@@ -347,4 +351,65 @@ async fn a_code_from_another_users_challenge_is_refused() {
             .unwrap()
             .contains("That code is not right")
     );
+}
+
+#[tokio::test]
+async fn a_code_asked_for_while_the_mail_server_is_down_arrives_exactly_once_when_it_is_back() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    enrol_email(&server, &browser(), "ann@example.com").await;
+    server.mail_settled().await;
+    let before = count_to(&server, BACKUP).await;
+
+    server.smtp.set_refusing(true);
+    let rp = server.rp("web", WEB_CB).await;
+    let browser = browser();
+    let start = authorization_url(&rp, &["openid"]);
+    let (flow, csrf) = open_login(&browser, start.url.as_str()).await;
+    let challenge =
+        location(&post_login(&server, &browser, &flow, &csrf, "ann@example.com", PASSWORD).await);
+    let page = browser
+        .get(server.url(&challenge))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("a***@example.org"), "the code is on its way");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while server.smtp.refused() == 0 {
+        assert!(std::time::Instant::now() < deadline, "no attempt to send");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        server.db.outbox_depth().await.unwrap(),
+        1,
+        "kept for a retry"
+    );
+    assert_eq!(count_to(&server, BACKUP).await, before);
+
+    // The mail server is back; the retry is due 15 seconds after the failure.
+    server.smtp.set_refusing(false);
+    server.clock.advance(15);
+    let code = six_digits(&mail_to(&server, before + 1, BACKUP).await);
+    server.mail_settled().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        count_to(&server, BACKUP).await,
+        before + 1,
+        "sent exactly once"
+    );
+
+    let response = answer(
+        &server,
+        &browser,
+        &flow,
+        &form_value(&page, "csrf"),
+        "email",
+        &code,
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    assert!(location(&response).starts_with(WEB_CB));
 }

@@ -162,7 +162,7 @@ impl TestServer {
         );
         let sms_outbox = dir.path().join("sms.jsonl");
         let mail = format!(
-            "{mail}\n[sms]\nsender = \"file\"\npath = {:?}\n",
+            "{mail}\n[sms]\nsender = \"file\"\npath = {:?}\n[outbox]\npoll_interval_ms = 50\n",
             sms_outbox.display().to_string()
         );
         let organisations = dir.path().join("organisations");
@@ -227,6 +227,18 @@ impl TestServer {
             shutdown: Some(tx),
             schema,
             _dir: dir,
+        }
+    }
+
+    /// Waits until the outbox has sent everything queued so far (e-mail is sent by a worker).
+    pub async fn mail_settled(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.db.outbox_depth().await.unwrap() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the outbox did not empty"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 

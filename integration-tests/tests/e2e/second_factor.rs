@@ -682,5 +682,6 @@ async fn methods_the_operator_does_not_offer_cannot_be_added() {
         .await
         .unwrap();
     assert_eq!(posted.status(), 400);
+    server.mail_settled().await;
     assert!(server.smtp.messages().await.is_empty());
 }

@@ -191,10 +191,22 @@ async fn send_code(
     }
     let typed_code = code::generate();
     let sent_code = SentCode::new(&state.0.code_key, &typed_code, now, policy);
-    if let Err(e) = notify::send_code(state, &destination, &typed_code, policy).await {
-        tracing::error!(error = %e, method = method.as_str(), "sending a sign-in code failed");
-        return Ok(Some(Delivery::Failed));
-    }
+    // A text message goes out now; an e-mail is queued together with the state that waits for it.
+    let mail = if method == MethodKind::Email {
+        match notify::code_email(state, &destination.address, &typed_code, policy) {
+            Ok(mail) => Some(mail),
+            Err(e) => {
+                tracing::error!(error = %e, "preparing a sign-in code e-mail failed");
+                return Ok(Some(Delivery::Failed));
+            }
+        }
+    } else {
+        if let Err(e) = notify::send_code(state, &destination, &typed_code, policy).await {
+            tracing::error!(error = %e, method = method.as_str(), "sending a sign-in code failed");
+            return Ok(Some(Delivery::Failed));
+        }
+        None
+    };
     let step = SignInStep::SecondFactor {
         user_id: user_id.clone(),
         method: method.as_str().to_owned(),
@@ -205,11 +217,16 @@ async fn send_code(
         }),
         minimum_acr: minimum_acr.clone(),
     };
-    state
-        .0
-        .db
-        .update_pending_sign_in(&gatehouse_oidc::token_hash(&pending.id), &step.to_json())
-        .await?;
+    let id_hash = gatehouse_oidc::token_hash(&pending.id);
+    let db = &state.0.db;
+    match mail {
+        Some(mail) => {
+            db.update_pending_sign_in_and_send(&id_hash, &step.to_json(), &mail, now)
+                .await?;
+            state.wake_outbox();
+        }
+        None => db.update_pending_sign_in(&id_hash, &step.to_json()).await?,
+    }
     tracing::info!(target: "gatehouse::security", method = method.as_str(), "sign-in code sent");
     Ok(Some(Delivery::Sent {
         to: destination.masked,

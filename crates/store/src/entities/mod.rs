@@ -8,6 +8,8 @@ pub mod ceremony;
 pub mod consent;
 pub mod grant;
 pub mod mfa_factor;
+pub mod outbox_message;
+pub mod password_reset;
 pub mod recovery_code;
 pub mod refresh_token;
 pub mod remembered_device;
