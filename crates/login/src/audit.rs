@@ -12,3 +12,5 @@ pub const RECOVERY_CODES_REPLACED: &str = "recovery_codes.replaced";
 pub const MFA_RESET: &str = "mfa.reset";
 pub const USER_DISABLED: &str = "user.disabled";
 pub const PASSWORD_CHANGED: &str = "password.changed";
+pub const PASSWORD_RESET_REQUESTED: &str = "password.reset_requested";
+pub const PASSWORD_RESET: &str = "password.reset";

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod csrf;
 pub mod error;
 pub mod password;
+pub mod password_reset;
 pub mod sign_in;
 pub mod theme;
 pub mod throttle;

@@ -27,6 +27,8 @@ pub const PAGES: &[&str] = &[
     "passkey_sign_in.html",
     "mfa_setup.html",
     "confirm_password.html",
+    "password_reset.html",
+    "password_reset.txt",
     "email_code.txt",
     "sms_code.txt",
     "email_notice.txt",

@@ -175,7 +175,7 @@ pub fn notice_email(
     client: &crate::audit::ClientInfo,
 ) -> Result<OutgoingEmail, String> {
     let when = chrono::DateTime::from_timestamp(state.0.provider.now(), 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string());
     let context = json!({
         "name": user.name,
         "what": what,

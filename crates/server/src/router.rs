@@ -7,7 +7,7 @@ use gatehouse_oidc::discovery::paths;
 use crate::headers;
 use crate::pages::{
     account, authorize, consent, end_session, enrol_code, enrol_totp, home, login, mfa, passkey,
-    security, wizard,
+    password_reset, security, wizard,
 };
 use crate::protocol::{discovery, introspect, revoke, token, userinfo};
 use crate::state::AppState;
@@ -30,6 +30,12 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         )
         .route("/end_session/confirm", post(end_session::confirm))
         .route("/login", get(login::get).post(login::post))
+        .route(
+            "/password/forgot",
+            get(password_reset::ask).post(password_reset::request),
+        )
+        .route("/password/reset", post(password_reset::enter_code))
+        .route("/password/new", post(password_reset::set_password))
         .route("/consent", get(consent::get).post(consent::post))
         .route("/mfa", get(mfa::get).post(mfa::post))
         .route("/continue", get(mfa::continue_after_notice))

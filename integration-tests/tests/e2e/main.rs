@@ -16,6 +16,7 @@ mod harness;
 mod key_rotation;
 mod logout;
 mod passkeys;
+mod password_reset;
 mod policy;
 mod second_factor;
 mod sign_in;

@@ -11,6 +11,7 @@ pub mod home;
 pub mod login;
 pub mod mfa;
 pub mod passkey;
+pub mod password_reset;
 pub mod security;
 pub mod wizard;
 
