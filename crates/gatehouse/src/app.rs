@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use axum::Router;
 use gatehouse_login::password::Passwords;
-use gatehouse_login::theme::Theme;
+use gatehouse_login::theme::Themes;
 use gatehouse_mfa::passkey::{PasskeyConfig, Passkeys};
 use gatehouse_notify::email::EmailSender;
 use gatehouse_oidc::client::{Client, ClientKind, ClientRegistry, GrantType};
@@ -70,7 +70,7 @@ impl Gatehouse {
             .context("loading signing keys")?,
         );
         let passwords = Passwords::new(config.hash_params())?;
-        let theme = Theme::load(&config.file.theme_dir)?;
+        let theme = load_themes(&config)?;
         let demo = if config.file.demo {
             ensure_user(
                 &db,
@@ -168,6 +168,16 @@ impl Gatehouse {
     }
 }
 
+/// The default theme and every theme a client or an organisation names, each checked now.
+pub fn load_themes(config: &Config) -> anyhow::Result<Themes> {
+    let names = config
+        .clients
+        .iter()
+        .filter_map(|c| c.theme.as_deref())
+        .chain(config.organisations.iter().map(|o| o.theme.as_str()));
+    Themes::load(&config.file.theme_dir, names).context("loading themes")
+}
+
 /// Passkeys are bound to the issuer's host name; browsers refuse them for IP addresses.
 fn passkeys(config: &Config) -> Option<Passkeys> {
     let issuer = url::Url::parse(&config.issuer).ok()?;
@@ -214,5 +224,6 @@ fn demo_client(issuer: &str) -> anyhow::Result<Client> {
         consent: false,
         require_pkce: true,
         require_mfa: false,
+        theme: None,
     })
 }

@@ -194,7 +194,7 @@ async fn database(config: &Config) -> anyhow::Result<Database> {
 
 fn check_config(path: &Path, config: &Config) -> anyhow::Result<()> {
     config.master_key()?;
-    gatehouse_login::theme::Theme::load(&config.file.theme_dir)?;
+    crate::app::load_themes(config)?;
     println!("{}: ok ({} clients)", path.display(), config.clients.len());
     Ok(())
 }

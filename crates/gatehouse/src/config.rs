@@ -245,6 +245,9 @@ pub struct ClientFile {
     /// Require a second factor for this application, whatever the organisation's policy.
     #[serde(default)]
     pub require_mfa: bool,
+    /// The theme of this application's sign-in pages (a folder beside the default theme).
+    #[serde(default)]
+    pub theme: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -646,6 +649,7 @@ fn validate_client(file: &Path, raw: ClientFile, problems: &mut Vec<String>) -> 
         consent: raw.consent,
         require_pkce: raw.require_pkce,
         require_mfa: raw.require_mfa,
+        theme: raw.theme,
     })
 }
 

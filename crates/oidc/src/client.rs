@@ -68,6 +68,9 @@ pub struct Client {
     /// A second factor is required for this client whatever the person's organisation says. The
     /// protocol only carries the flag; the sign-in decides what it means.
     pub require_mfa: bool,
+    /// The theme of this client's sign-in pages (a folder beside the default theme); the person's
+    /// organisation's, or the default, when `None`.
+    pub theme: Option<String>,
 }
 
 impl Client {

@@ -8,6 +8,8 @@ pub const SESSION: &str = "gatehouse_session";
 /// A remembered device: a random token, its hash stored with the user, kept for the organisation's
 /// `remember_device_days`.
 pub const DEVICE: &str = "gatehouse_device";
+/// The theme of this browser's sign-in (see `theme_choice`); presentation only.
+pub const THEME: &str = "gatehouse_theme";
 
 pub fn device(value: String, days: u32, secure: bool) -> Cookie<'static> {
     let mut cookie = build(DEVICE, value, secure);

@@ -13,6 +13,7 @@ mod pages;
 mod protocol;
 mod router;
 mod state;
+pub(crate) mod theme_choice;
 
 pub use router::router;
 pub use state::{AppState, DemoAccount, Senders, Settings};

@@ -17,6 +17,10 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
     let mut router = Router::new()
         .route("/", get(home::home))
         .route("/static/{name}", get(home::asset))
+        .route(
+            "/assets/{theme}/{version}/{name}",
+            get(home::versioned_asset),
+        )
         .route(paths::DISCOVERY, get(discovery::configuration))
         .route(paths::JWKS, get(discovery::jwks))
         .route(paths::AUTHORIZE, get(authorize::get).post(authorize::post))
@@ -70,6 +74,7 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
             post(account::regenerate_recovery_codes),
         )
         .merge(extra);
+    router = router.layer(axum::middleware::from_fn(crate::theme_choice::scope));
     for layer in headers::layers() {
         router = router.layer(layer);
     }

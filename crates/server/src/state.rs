@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use gatehouse_login::csrf::CsrfKey;
 use gatehouse_login::password::Passwords;
-use gatehouse_login::theme::Theme;
+use gatehouse_login::theme::{Theme, Themes};
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::MethodKind;
 use gatehouse_mfa::attempts::AttemptPolicy;
@@ -64,7 +64,7 @@ pub struct AppState(pub(crate) Arc<Inner>);
 pub(crate) struct Inner {
     pub provider: Arc<Provider>,
     pub db: Database,
-    pub theme: Theme,
+    pub themes: Themes,
     pub passwords: Passwords,
     pub hashing: Semaphore,
     pub csrf: CsrfKey,
@@ -86,7 +86,7 @@ impl AppState {
     pub fn new(
         provider: Arc<Provider>,
         db: Database,
-        theme: Theme,
+        themes: Themes,
         passwords: Passwords,
         settings: Settings,
         senders: Senders,
@@ -99,7 +99,7 @@ impl AppState {
             hashing: Semaphore::new(settings.max_concurrent_hashes.max(1)),
             provider,
             db,
-            theme,
+            themes,
             passwords,
             csrf,
             recovery_key,
@@ -143,7 +143,30 @@ impl AppState {
             .or_else(|| all.iter().find(|o| o.id == "default"))
     }
 
+    /// The theme of this request (see `theme_choice`).
     pub fn theme(&self) -> &Theme {
-        &self.0.theme
+        self.0
+            .themes
+            .get(crate::theme_choice::requested().as_deref())
+    }
+
+    /// The theme a sign-in for `client_id` by a person of `organisation_id` (when known) is shown in:
+    /// the client's, else the organisation's; `None` for the default.
+    pub fn theme_for(
+        &self,
+        client_id: Option<&str>,
+        organisation_id: Option<&str>,
+    ) -> Option<String> {
+        let client = client_id
+            .and_then(|id| self.0.provider.clients.get(id))
+            .and_then(|c| c.theme.clone());
+        let chosen = client.or_else(|| {
+            organisation_id
+                .and_then(|id| self.organisation(id))
+                .map(|o| o.theme.clone())
+        })?;
+        (self.0.themes.get(Some(&chosen)).name() == chosen
+            && chosen != self.0.themes.default_theme().name())
+        .then_some(chosen)
     }
 }

@@ -102,6 +102,7 @@ redirect_uris = ["http://localhost/spa/callback"]
 post_logout_redirect_uris = ["http://localhost/spa/bye"]
 scopes = ["openid", "profile", "email", "offline_access"]
 id_token_signed_response_alg = "ES256"
+theme = "harbour"
 "#
                 .into(),
             ),
@@ -174,7 +175,7 @@ impl TestServer {
         .unwrap();
         std::fs::write(
             organisations.join("flexible.toml"),
-            "id = \"flexible\"\ndisplay_name = \"Flexible Books\"\nmfa = \"off\"\nremember_device_days = 30\n",
+            "id = \"flexible\"\ndisplay_name = \"Flexible Books\"\nmfa = \"off\"\nremember_device_days = 30\ntheme = \"harbour\"\n",
         )
         .unwrap();
         std::fs::write(

@@ -21,5 +21,6 @@ mod policy;
 mod second_factor;
 mod sign_in;
 mod sms_code;
+mod themes;
 mod token_errors;
 mod userinfo_errors;

@@ -42,6 +42,14 @@ impl SignInFor {
         }
     }
 
+    /// The application asking, if any.
+    pub fn client_id(&self) -> Option<&str> {
+        match self {
+            Self::Client { request } => Some(&request.client_id),
+            Self::Account => None,
+        }
+    }
+
     pub fn login_hint(&self) -> Option<&str> {
         match self {
             Self::Client { request } => request.login_hint.as_deref(),
@@ -430,7 +438,10 @@ pub async fn advance(
     if let Some(id) = existing {
         return Ok((jar, go_to_step(state, &id, &step).await?).into_response());
     }
-    let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
+    let secure = state.0.settings.secure_cookies;
+    let (jar, browser_id) = cookies::browser_id(jar, secure);
+    let theme = state.theme_for(target.client_id(), None);
+    let jar = crate::theme_choice::remember(jar, theme.as_deref(), secure);
     let id = gatehouse_login::csrf::random_id();
     let now = provider.now();
     let target_json =

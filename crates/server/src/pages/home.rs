@@ -19,8 +19,29 @@ pub async fn home(State(state): State<AppState>) -> Response {
     render_page(&state, "home.html", context, StatusCode::OK)
 }
 
+/// `GET /assets/{theme}/{version}/{name}`: a theme's static file under a URL that changes with its
+/// content, so it may be cached for good. An old version is not found (the page asks for the new one).
+pub async fn versioned_asset(
+    State(state): State<AppState>,
+    Path((theme, version, name)): Path<(String, String, String)>,
+) -> Response {
+    let theme = state.0.themes.get(Some(&theme));
+    match theme.asset(&name).filter(|a| a.version == version) {
+        Some(asset) => (
+            [
+                (header::CONTENT_TYPE, asset.content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            asset.bytes.clone(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `GET /static/{name}`: the default theme's static file (short cache; pages use versioned URLs).
 pub async fn asset(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    match state.theme().asset(&name) {
+    match state.0.themes.default_theme().asset(&name) {
         Some(asset) => (
             [
                 (header::CONTENT_TYPE, asset.content_type),

@@ -172,6 +172,9 @@ async fn submit(
     };
     db.clear_failures(&account_key).await?;
     tracing::info!(target: "gatehouse::security", "password accepted");
+    // From here on the person's organisation is known: its theme, unless the client has one.
+    let theme = state.theme_for(pending.target.client_id(), Some(&user.organisation_id));
+    let jar = crate::theme_choice::remember(jar, theme.as_deref(), state.0.settings.secure_cookies);
 
     // When the policy asks for a second factor the person has, it comes before any session exists.
     // (The set-up wizard, for those without one, runs with a password-only session.)
