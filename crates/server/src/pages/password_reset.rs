@@ -309,6 +309,34 @@ async fn usable_reset(
     Ok(password_reset::check(facts, state.0.provider.now()).map(|()| reset))
 }
 
+/// What every form after the first starts with: this browser, a valid CSRF token, and a reset it may
+/// still use — or the address form saying why not, as the answer.
+async fn open_reset(
+    state: &AppState,
+    jar: CookieJar,
+    csrf: &str,
+    flow: &str,
+    reset_id: &str,
+    count_try: bool,
+) -> Result<Result<(CookieJar, String, PasswordReset), Response>, PageError> {
+    let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
+    check_csrf(state, &browser_id, csrf)?;
+    match usable_reset(state, &browser_id, reset_id, count_try).await? {
+        Ok(reset) => Ok(Ok((jar, browser_id, reset))),
+        Err(problem) => {
+            let page = Page {
+                step: "ask",
+                browser_id: &browser_id,
+                flow: carried(flow),
+                reset: "",
+                email: "",
+                error: Some(problem.message()),
+            };
+            Ok(Err((jar, page.render(state)).into_response()))
+        }
+    }
+}
+
 /// `POST /password/reset`: checks the code.
 pub async fn enter_code(
     State(state): State<AppState>,
@@ -327,29 +355,24 @@ async fn check_code(
     client: &ClientInfo,
     form: CodeForm,
 ) -> Result<Response, PageError> {
-    let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
-    check_csrf(state, &browser_id, &form.csrf)?;
+    let (jar, browser_id, reset) =
+        match open_reset(state, jar, &form.csrf, &form.flow, &form.reset, true).await? {
+            Ok(opened) => opened,
+            Err(answer) => return Ok(answer),
+        };
     let mut page = Page {
-        step: "ask",
+        step: "code",
         browser_id: &browser_id,
         flow: carried(&form.flow),
-        reset: "",
+        reset: &form.reset,
         email: "",
         error: None,
-    };
-    let reset = match usable_reset(state, &browser_id, &form.reset, true).await? {
-        Ok(reset) => reset,
-        Err(problem) => {
-            page.error = Some(problem.message());
-            return Ok((jar, page.render(state)).into_response());
-        }
     };
     let now = state.0.provider.now();
     let sent: Option<SentCode> = serde_json::from_str(&reset.code).ok();
     let right = sent.is_some_and(|s| s.verify(&state.0.code_key, &form.code, now).is_ok());
     let email = reset.email.clone();
     page.email = &email;
-    page.reset = &form.reset;
     match reset.user_id.as_deref() {
         Some(_) if right => {
             state
@@ -369,7 +392,6 @@ async fn check_code(
                 client,
             )
             .await;
-            page.step = "code";
             page.error = Some(if reset.attempts >= password_reset::MAX_TRIES {
                 ResetProblem::TooManyTries.message()
             } else {
@@ -398,8 +420,11 @@ async fn save_password(
     client: &ClientInfo,
     form: NewPasswordForm,
 ) -> Result<Response, PageError> {
-    let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
-    check_csrf(state, &browser_id, &form.csrf)?;
+    let (jar, browser_id, reset) =
+        match open_reset(state, jar, &form.csrf, &form.flow, &form.reset, false).await? {
+            Ok(opened) => opened,
+            Err(answer) => return Ok(answer),
+        };
     let mut page = Page {
         step: "ask",
         browser_id: &browser_id,
@@ -407,13 +432,6 @@ async fn save_password(
         reset: "",
         email: "",
         error: None,
-    };
-    let reset = match usable_reset(state, &browser_id, &form.reset, false).await? {
-        Ok(reset) => reset,
-        Err(problem) => {
-            page.error = Some(problem.message());
-            return Ok((jar, page.render(state)).into_response());
-        }
     };
     let (Some(user_id), Some(_)) = (reset.user_id.as_deref(), reset.verified_at) else {
         // Only a reset whose code was typed gets here; anything else starts again.
