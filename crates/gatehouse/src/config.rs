@@ -211,6 +211,9 @@ pub struct OrganisationFile {
     pub remember_device_days: u32,
     #[serde(default = "default_theme")]
     pub theme: String,
+    /// Allow a one-time sign-in link to the backup address in place of the second factor.
+    #[serde(default)]
+    pub backup_link: bool,
 }
 
 fn default_theme() -> String {
@@ -461,6 +464,7 @@ fn load_organisations(file: &ServerFile, problems: &mut Vec<String>) -> Vec<Orga
                     methods,
                     remember_device_days: raw.remember_device_days,
                     theme: raw.theme,
+                    backup_link: raw.backup_link,
                 });
             }
             Err(e) => problems.extend(e.into_iter().map(|e| e.to_string())),
@@ -481,6 +485,7 @@ fn load_organisations(file: &ServerFile, problems: &mut Vec<String>) -> Vec<Orga
             methods,
             remember_device_days: 0,
             theme: "default".into(),
+            backup_link: false,
         });
     }
     organisations

@@ -14,3 +14,6 @@ pub const USER_DISABLED: &str = "user.disabled";
 pub const PASSWORD_CHANGED: &str = "password.changed";
 pub const PASSWORD_RESET_REQUESTED: &str = "password.reset_requested";
 pub const PASSWORD_RESET: &str = "password.reset";
+pub const BACKUP_ADDRESS_SET: &str = "backup_address.set";
+pub const BACKUP_LINK_SENT: &str = "backup_link.sent";
+pub const BACKUP_LINK_USED: &str = "backup_link.used";

@@ -29,6 +29,8 @@ pub const PAGES: &[&str] = &[
     "confirm_password.html",
     "password_reset.html",
     "password_reset.txt",
+    "backup_link_sent.html",
+    "backup_link.txt",
     "email_code.txt",
     "sms_code.txt",
     "email_notice.txt",

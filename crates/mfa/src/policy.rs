@@ -31,6 +31,9 @@ pub struct Organisation {
     /// How long a device may be remembered, in days; 0 = never.
     pub remember_device_days: u32,
     pub theme: String,
+    /// Whether "I can't use my second factor" may send a one-time sign-in link to a person's
+    /// confirmed backup address.
+    pub backup_link: bool,
 }
 
 /// Everything that may demand a second factor for one sign-in.

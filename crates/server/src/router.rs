@@ -6,8 +6,8 @@ use gatehouse_oidc::discovery::paths;
 
 use crate::headers;
 use crate::pages::{
-    account, authorize, consent, end_session, enrol_code, enrol_totp, home, login, mfa, passkey,
-    password_reset, security, wizard,
+    account, authorize, backup_link, consent, end_session, enrol_code, enrol_totp, home, login,
+    mfa, passkey, password_reset, security, wizard,
 };
 use crate::protocol::{discovery, introspect, revoke, token, userinfo};
 use crate::state::AppState;
@@ -68,6 +68,8 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         )
         .route("/account/{channel}/confirm", post(enrol_code::confirm))
         .route("/mfa/resend", post(mfa::resend))
+        .route("/mfa/backup-link", post(backup_link::send))
+        .route("/mfa/link", get(backup_link::open))
         .route("/account/factors/remove", post(account::remove_factor))
         .route(
             "/account/recovery-codes",

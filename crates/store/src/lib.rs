@@ -18,6 +18,7 @@ mod oidc_store;
 pub mod outbox;
 pub mod password_resets;
 pub mod sessions;
+pub mod sign_in_links;
 pub mod users;
 
 use std::time::Duration;

@@ -24,6 +24,9 @@ pub struct User {
     /// A mobile number in E.164, from an operator or confirmed with a code (then `verified`).
     pub phone_number: Option<String>,
     pub phone_number_verified: bool,
+    /// A confirmed second address that may receive a one-time sign-in link (where the organisation
+    /// allows it) when the person cannot use their second factor.
+    pub backup_email: Option<String>,
 }
 
 impl From<user::Model> for User {
@@ -41,6 +44,7 @@ impl From<user::Model> for User {
             require_mfa: m.require_mfa,
             phone_number: m.phone_number,
             phone_number_verified: m.phone_number_verified,
+            backup_email: m.backup_email,
         }
     }
 }
@@ -90,6 +94,7 @@ impl Database {
             require_mfa: Set(false),
             phone_number: Set(None),
             phone_number_verified: Set(false),
+            backup_email: Set(None),
         };
         let inserted = user::Entity::insert(model)
             .exec_with_returning(&self.conn)
@@ -162,6 +167,24 @@ impl Database {
             id: Set(id.to_owned()),
             phone_number: Set(Some(phone_number.to_owned())),
             phone_number_verified: Set(verified),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .exec(&self.conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Sets (or, with `None`, removes) the backup address.
+    pub async fn set_backup_email(
+        &self,
+        id: &str,
+        backup_email: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        user::Entity::update(user::ActiveModel {
+            id: Set(id.to_owned()),
+            backup_email: Set(backup_email.map(str::to_owned)),
             updated_at: Set(now),
             ..Default::default()
         })

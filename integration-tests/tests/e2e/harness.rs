@@ -170,7 +170,7 @@ impl TestServer {
         std::fs::create_dir(&organisations).unwrap();
         std::fs::write(
             organisations.join("strict.toml"),
-            "id = \"strict\"\ndisplay_name = \"Strict Hosting\"\nmfa = \"required\"\nmethods = [\"totp\", \"email\", \"sms\"]\nremember_device_days = 30\n",
+            "id = \"strict\"\ndisplay_name = \"Strict Hosting\"\nmfa = \"required\"\nmethods = [\"totp\", \"email\", \"sms\"]\nremember_device_days = 30\nbackup_link = true\n",
         )
         .unwrap();
         std::fs::write(

@@ -9,6 +9,7 @@
 )]
 mod account_security;
 mod authorize_errors;
+mod backup_link;
 mod code_flow;
 mod devices;
 mod email_code;

@@ -137,6 +137,7 @@ pub(super) async fn page(
         Some("password-changed") => {
             Some("Your password is changed. You are signed out everywhere else.")
         }
+        Some("backup-address-set") => Some("Your backup e-mail address is saved."),
         _ => None,
     };
     let context = json!({
@@ -149,6 +150,8 @@ pub(super) async fn page(
         "csrf": state.0.csrf.token(&browser_id, CSRF_PURPOSE),
         "notice": notice,
         "error": error,
+        "backup_link": state.organisation(&user.organisation_id).is_some_and(|o| o.backup_link),
+        "backup_email": user.backup_email.as_deref().map(gatehouse_mfa::email::mask),
         "offers": {
             "passkey": state.offers_to(&user.organisation_id, MethodKind::Passkey),
             "totp": state.offers_to(&user.organisation_id, MethodKind::Totp),

@@ -7,6 +7,7 @@ use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
+use gatehouse_login::audit as audit_kind;
 use gatehouse_mfa::attempts::AttemptPolicy;
 use gatehouse_mfa::code::{self, SentCode};
 use gatehouse_mfa::email::{self, AddressProblem};
@@ -20,19 +21,30 @@ use serde_json::json;
 use super::account::{
     Added, CSRF_PURPOSE, WizardQuery, account_form, factor_added, new_factor_id, signed_in_user,
 };
-use super::security::may_add;
+use super::security::{confirm_unless_recent, may_add};
 use super::see_other;
+use crate::audit::{self, ClientInfo};
 use crate::error::{PageError, render_page};
 use crate::notify::{self, Destination};
 use crate::state::AppState;
 
 const ENROLMENT_CONTEXT: &str = "code-enrolment";
 
-/// `/account/email` or `/account/sms`.
-fn channel(state: &AppState, path: &str) -> Result<MethodKind, PageError> {
-    let method = match path {
-        "email" => MethodKind::Email,
-        "sms" => MethodKind::Sms,
+/// What a confirmed destination becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+enum Purpose {
+    /// A second factor that receives codes.
+    Factor,
+    /// The backup address for a one-time sign-in link.
+    BackupAddress,
+}
+
+/// `/account/email`, `/account/sms` or `/account/backup-email`.
+fn channel(state: &AppState, path: &str) -> Result<(MethodKind, Purpose), PageError> {
+    let (method, purpose) = match path {
+        "email" => (MethodKind::Email, Purpose::Factor),
+        "sms" => (MethodKind::Sms, Purpose::Factor),
+        "backup-email" => (MethodKind::Email, Purpose::BackupAddress),
         _ => {
             return Err(PageError::BadRequest {
                 title: "This page does not exist",
@@ -40,10 +52,35 @@ fn channel(state: &AppState, path: &str) -> Result<MethodKind, PageError> {
             });
         }
     };
-    if !state.offers(method) {
+    if purpose == Purpose::Factor && !state.offers(method) {
         return Err(super::account::not_offered());
     }
-    Ok(method)
+    Ok((method, purpose))
+}
+
+/// Whether this person may add the destination now: the method (or, for a backup address, the link)
+/// is allowed in their organisation, and their sign-in is recent — else the answer to send.
+async fn may_add_here(
+    state: &AppState,
+    jar: &CookieJar,
+    user: &User,
+    method: MethodKind,
+    purpose: Purpose,
+    path: &str,
+) -> Result<Option<Response>, PageError> {
+    let next = format!("/account/{path}");
+    match purpose {
+        Purpose::Factor => may_add(state, jar, user, method, &next).await,
+        Purpose::BackupAddress => {
+            if !state
+                .organisation(&user.organisation_id)
+                .is_some_and(|o| o.backup_link)
+            {
+                return Err(super::account::not_offered());
+            }
+            confirm_unless_recent(state, jar, &next).await
+        }
+    }
 }
 
 /// Checks what the person typed; the error is the sentence to show.
@@ -72,12 +109,16 @@ fn check_destination(
 struct PendingDestination {
     user_id: String,
     method: MethodKind,
+    purpose: Purpose,
     address: String,
     code: SentCode,
 }
 
 struct Page<'a> {
     method: MethodKind,
+    purpose: Purpose,
+    /// The page's path under `/account/`.
+    path: &'a str,
     user: &'a User,
     browser_id: &'a str,
     typed: &'a str,
@@ -92,7 +133,7 @@ impl<'a> Page<'a> {
     /// The mobile number on file, offered to be confirmed or corrected.
     fn known_number(&self) -> Option<&'a str> {
         match self.method {
-            MethodKind::Sms => self.user.phone_number.as_deref(),
+            MethodKind::Sms if self.purpose == Purpose::Factor => self.user.phone_number.as_deref(),
             _ => None,
         }
     }
@@ -100,6 +141,8 @@ impl<'a> Page<'a> {
     fn render(&self, state: &AppState) -> Response {
         let context = json!({
             "method": self.method.as_str(),
+            "path": self.path,
+            "backup": self.purpose == Purpose::BackupAddress,
             "csrf": state.0.csrf.token(self.browser_id, CSRF_PURPOSE),
             "login_email": self.user.email,
             "known_number": self.known_number(),
@@ -136,24 +179,18 @@ async fn form(
     path: &str,
     flow: Option<&str>,
 ) -> Result<Response, PageError> {
-    let method = channel(state, path)?;
+    let (method, purpose) = channel(state, path)?;
     let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    if let Some(confirm) = may_add(
-        state,
-        &jar,
-        &user,
-        method,
-        &format!("/account/{}", method.as_str()),
-    )
-    .await?
-    {
+    if let Some(confirm) = may_add_here(state, &jar, &user, method, purpose, path).await? {
         return Ok((jar, confirm).into_response());
     }
     let mut page = Page {
         method,
+        purpose,
+        path,
         user: &user,
         browser_id: &browser_id,
         typed: "",
@@ -196,25 +233,19 @@ async fn send_code(
     path: &str,
     form: DestinationForm,
 ) -> Result<Response, PageError> {
-    let method = channel(state, path)?;
+    let (method, purpose) = channel(state, path)?;
     let (jar, user, browser_id) = match account_form(state, jar, &form.csrf).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    if let Some(confirm) = may_add(
-        state,
-        &jar,
-        &user,
-        method,
-        &format!("/account/{}", method.as_str()),
-    )
-    .await?
-    {
+    if let Some(confirm) = may_add_here(state, &jar, &user, method, purpose, path).await? {
         return Ok((jar, confirm).into_response());
     }
     let flow = Some(form.flow.as_str()).filter(|f| !f.is_empty());
     let mut page = Page {
         method,
+        purpose,
+        path,
         user: &user,
         browser_id: &browser_id,
         typed: &form.address,
@@ -251,6 +282,7 @@ async fn send_code(
     let pending = PendingDestination {
         user_id: user.id.clone(),
         method,
+        purpose,
         address,
         code: sent,
     };
@@ -277,10 +309,11 @@ pub struct ConfirmForm {
 pub async fn confirm(
     State(state): State<AppState>,
     jar: CookieJar,
+    client: ClientInfo,
     Path(path): Path<String>,
     Form(form): Form<ConfirmForm>,
 ) -> Response {
-    save(&state, jar, &path, form)
+    save(&state, jar, &client, &path, form)
         .await
         .unwrap_or_else(|e| e.render(&state))
 }
@@ -288,23 +321,16 @@ pub async fn confirm(
 async fn save(
     state: &AppState,
     jar: CookieJar,
+    client: &ClientInfo,
     path: &str,
     form: ConfirmForm,
 ) -> Result<Response, PageError> {
-    let method = channel(state, path)?;
+    let (method, purpose) = channel(state, path)?;
     let (jar, user, browser_id) = match account_form(state, jar, &form.csrf).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    if let Some(confirm) = may_add(
-        state,
-        &jar,
-        &user,
-        method,
-        &format!("/account/{}", method.as_str()),
-    )
-    .await?
-    {
+    if let Some(confirm) = may_add_here(state, &jar, &user, method, purpose, path).await? {
         return Ok((jar, confirm).into_response());
     }
     let flow = Some(form.flow.as_str()).filter(|f| !f.is_empty());
@@ -316,9 +342,11 @@ async fn save(
         .open(&form.enrolment, ENROLMENT_CONTEXT)
         .ok()
         .and_then(|json| serde_json::from_slice::<PendingDestination>(&json).ok())
-        .filter(|p| p.user_id == user.id && p.method == method);
+        .filter(|p| p.user_id == user.id && p.method == method && p.purpose == purpose);
     let mut page = Page {
         method,
+        purpose,
+        path,
         user: &user,
         browser_id: &browser_id,
         typed: "",
@@ -364,6 +392,9 @@ async fn save(
         return Ok((jar, page.render(state)).into_response());
     }
     state.0.db.clear_failures(&key).await?;
+    if purpose == Purpose::BackupAddress {
+        return backup_address_confirmed(state, jar, &user, &pending.address, client).await;
+    }
     let db = &state.0.db;
     let existing = db.factors(&user.id).await?;
     if existing
@@ -405,4 +436,40 @@ async fn save(
         flow,
     };
     factor_added(state, jar, added).await
+}
+
+/// Saves a confirmed backup address and tells the person at both addresses.
+async fn backup_address_confirmed(
+    state: &AppState,
+    jar: CookieJar,
+    user: &User,
+    address: &str,
+    client: &ClientInfo,
+) -> Result<Response, PageError> {
+    let now = state.0.provider.now();
+    state
+        .0
+        .db
+        .set_backup_email(&user.id, Some(address), now)
+        .await?;
+    audit::record(
+        state,
+        Some(&user.id),
+        audit_kind::BACKUP_ADDRESS_SET,
+        json!({}),
+        client,
+    )
+    .await;
+    notify::security_notice(
+        state,
+        &user.id,
+        &format!(
+            "A backup e-mail address was set: {}.",
+            Destination::new(MethodKind::Email, address.to_owned()).masked
+        ),
+        client,
+    )
+    .await;
+    tracing::info!(target: "gatehouse::security", "backup address set");
+    Ok((jar, see_other("/account?notice=backup-address-set")).into_response())
 }

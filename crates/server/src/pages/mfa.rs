@@ -135,6 +135,12 @@ async fn show(
     let mut page = Challenge::new(&pending, &browser_id, method, &methods);
     page.delivery = delivery;
     page.remember_days = remember_days(state, user_id).await?;
+    page.backup_link = state
+        .0
+        .db
+        .user(user_id)
+        .await?
+        .is_some_and(|u| super::backup_link::backup_address(state, &u).is_some());
     if method == MethodKind::Passkey {
         page.passkey = passkey::second_factor_options(state, user_id).await?;
     }
@@ -273,6 +279,12 @@ async fn resend_code(
     let mut page = Challenge::new(&pending, &browser_id, method, &methods);
     page.delivery = delivery;
     page.remember_days = remember_days(state, user_id).await?;
+    page.backup_link = state
+        .0
+        .db
+        .user(user_id)
+        .await?
+        .is_some_and(|u| super::backup_link::backup_address(state, &u).is_some());
     Ok(page.render(state, StatusCode::OK))
 }
 
@@ -288,6 +300,8 @@ struct Challenge<'a> {
     passkey: Option<(serde_json::Value, String)>,
     /// Days this device may be remembered for (0: the organisation does not allow it).
     remember_days: u32,
+    /// "I can't use my second factor" may send a link to the backup address.
+    backup_link: bool,
 }
 
 impl<'a> Challenge<'a> {
@@ -306,6 +320,7 @@ impl<'a> Challenge<'a> {
             error: None,
             passkey: None,
             remember_days: 0,
+            backup_link: false,
         }
     }
 
@@ -346,6 +361,7 @@ impl<'a> Challenge<'a> {
             "passkey_options": self.passkey.as_ref().map(|(options, _)| options),
             "ceremony": self.passkey.as_ref().map(|(_, ceremony)| ceremony),
             "remember_days": self.remember_days,
+            "backup_link": self.backup_link,
         });
         render_page(state, "mfa.html", context, status)
     }

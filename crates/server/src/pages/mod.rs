@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod authorize;
+pub mod backup_link;
 pub mod consent;
 pub mod end_session;
 pub mod enrol_code;

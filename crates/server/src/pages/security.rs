@@ -33,6 +33,16 @@ pub(super) async fn may_add(
     next: &str,
 ) -> Result<Option<Response>, PageError> {
     check_offered(state, user, method)?;
+    confirm_unless_recent(state, jar, next).await
+}
+
+/// `None` when the session's sign-in is recent enough to change what signs it in; else the page that
+/// asks for the password again and then goes on to `next`.
+pub(super) async fn confirm_unless_recent(
+    state: &AppState,
+    jar: &CookieJar,
+    next: &str,
+) -> Result<Option<Response>, PageError> {
     let Some(session) = flow::signed_in(state, jar).await? else {
         return Ok(None);
     };

@@ -15,5 +15,6 @@ pub mod refresh_token;
 pub mod remembered_device;
 pub mod revoked_access_token;
 pub mod session;
+pub mod sign_in_link;
 pub mod signing_key;
 pub mod user;

@@ -18,6 +18,7 @@ pub struct Model {
     pub require_mfa: bool,
     pub phone_number: Option<String>,
     pub phone_number_verified: bool,
+    pub backup_email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
