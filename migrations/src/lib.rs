@@ -12,6 +12,7 @@ mod m0005_audit;
 mod m0006_remembered_devices;
 mod m0007_phone_numbers;
 mod m0008_outbox_and_resets;
+mod m0201_legacy_accounts;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_remembered_devices::Migration),
             Box::new(m0007_phone_numbers::Migration),
             Box::new(m0008_outbox_and_resets::Migration),
+            Box::new(m0201_legacy_accounts::Migration),
         ]
     }
 }

@@ -18,6 +18,8 @@ pub struct Model {
     pub require_mfa: bool,
     pub phone_number: Option<String>,
     pub phone_number_verified: bool,
+    /// The username of an imported account, lower case; unique where present.
+    pub legacy_username: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
