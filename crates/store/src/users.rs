@@ -229,6 +229,31 @@ impl Database {
         Ok(())
     }
 
+    /// Replaces the password hash only if it is still `old` (the upgrade of an imported hash after a
+    /// sign-in must not undo a password change made meanwhile); `false` when it was not.
+    pub async fn replace_password_hash(
+        &self,
+        id: &str,
+        old: &str,
+        new: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let result = user::Entity::update_many()
+            .col_expr(
+                user::Column::PasswordHash,
+                sea_orm::sea_query::Expr::value(new),
+            )
+            .col_expr(
+                user::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(user::Column::Id.eq(id))
+            .filter(user::Column::PasswordHash.eq(old))
+            .exec(&self.conn)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
     pub async fn set_password_hash(
         &self,
         id: &str,
