@@ -71,7 +71,7 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum OrgCommand {
-    /// List the configured organisations and their second-factor policy.
+    /// List the configured organisations, their second-factor policy and password policy.
     List,
 }
 
@@ -347,18 +347,21 @@ async fn require_mfa(config: Config, email: &str, required: bool) -> anyhow::Res
 
 fn list_organisations(config: &Config) {
     println!(
-        "{:<16}  {:<28}  {:<9}  {:<28}  remember",
-        "id", "display name", "mfa", "methods"
+        "{:<16}  {:<28}  {:<9}  {:<28}  {:<9}  passwords",
+        "id", "display name", "mfa", "methods", "remember"
     );
     for org in &config.organisations {
         let methods: Vec<&str> = org.methods.iter().map(|m| m.as_str()).collect();
         let mfa = format!("{:?}", org.mfa).to_lowercase();
+        let remember = format!("{} days", org.remember_device_days);
+        let passwords = config.password_policy(&org.id);
         println!(
-            "{:<16}  {:<28}  {mfa:<9}  {:<28}  {} days",
+            "{:<16}  {:<28}  {mfa:<9}  {:<28}  {remember:<9}  {}, at least {}",
             org.id,
             org.display_name,
             methods.join(","),
-            org.remember_device_days
+            passwords.mode.as_str(),
+            passwords.min_length
         );
     }
 }

@@ -227,7 +227,9 @@ fn require_mfa_marks_a_user_and_org_list_shows_the_default_organisation() {
 
     let orgs = text(&setup.run(&["org", "list"], "").stdout);
     assert!(
-        orgs.contains("default") && orgs.contains("optional"),
+        orgs.contains("default")
+            && orgs.contains("optional")
+            && orgs.contains("composition, at least 8"),
         "{orgs}"
     );
     let unknown = setup.run(

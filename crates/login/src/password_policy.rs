@@ -97,6 +97,22 @@ impl PasswordPolicy {
     }
 }
 
+impl PasswordPolicy {
+    /// The rules in one sentence, to show beside a new-password field.
+    pub fn summary(&self) -> String {
+        match self.mode {
+            PolicyMode::Composition => format!(
+                "At least {} characters, with a lower-case letter, an upper-case letter, a digit and a special character.",
+                self.min_length
+            ),
+            PolicyMode::Nist => format!(
+                "At least {} characters. A few words you will remember make a good password.",
+                self.min_length
+            ),
+        }
+    }
+}
+
 /// One rule a password broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyViolation {
@@ -399,6 +415,17 @@ mod tests {
         );
         assert!(PasswordPolicy::with_min_length(PolicyMode::Nist, 7).is_err());
         assert!(PasswordPolicy::with_min_length(PolicyMode::Nist, 65).is_err());
+    }
+
+    #[test]
+    fn the_summary_names_the_minimum_length() {
+        assert!(
+            PasswordPolicy::composition()
+                .summary()
+                .starts_with("At least 8 characters, with")
+        );
+        let nist = PasswordPolicy::with_min_length(PolicyMode::Nist, 12).unwrap();
+        assert!(nist.summary().starts_with("At least 12 characters."));
     }
 
     #[test]

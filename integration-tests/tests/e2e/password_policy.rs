@@ -75,6 +75,10 @@ async fn each_composition_rule_is_refused_with_its_message_and_a_good_password_i
     server.add_user("ann.smith@example.com").await;
     let browser = browser();
     let page = account_page(&server, &browser, "ann.smith@example.com").await;
+    assert!(
+        page.contains("At least 8 characters, with a lower-case letter"),
+        "the rules are shown beside the field"
+    );
     let email = "ann.smith@example.com";
     let cases: &[(&str, &[&str])] = &[
         ("Tu-l1p!", &["Use at least 8 characters."]),
@@ -124,6 +128,7 @@ async fn an_organisation_in_nist_mode_asks_for_length_only() {
     server.add_user_in("bobby@example.com", "nist").await;
     let browser = browser();
     let page = account_page(&server, &browser, "bobby@example.com").await;
+    assert!(page.contains("At least 8 characters. A few words"));
     let email = "bobby@example.com";
     assert_refused(
         &server,

@@ -161,6 +161,7 @@ pub(super) async fn page_with_problems(
         "notice": notice,
         "error": error,
         "password_problems": password_problems,
+        "password_rules": state.password_policy(&user.organisation_id).summary(),
         "offers": {
             "passkey": state.offers_to(&user.organisation_id, MethodKind::Passkey),
             "totp": state.offers_to(&user.organisation_id, MethodKind::Totp),
