@@ -102,10 +102,12 @@ pub async fn import(
 ) -> anyhow::Result<Report> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let raw = if is_json_lines(path, &text) {
-        read_json_lines(&text)
+    // Spreadsheet programs start UTF-8 files with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let raw = if is_json_lines(path, text) {
+        read_json_lines(text)
     } else {
-        read_csv(&text).with_context(|| format!("reading {}", path.display()))?
+        read_csv(text).with_context(|| format!("reading {}", path.display()))?
     };
     let mut report = Report::default();
     let mut first_email: HashMap<String, usize> = HashMap::new();
@@ -179,18 +181,18 @@ fn read_csv(text: &str) -> anyhow::Result<RawRows> {
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {
-        let line = reader.position().line() as usize;
+        let line = line_at(text, reader.position().byte());
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(line, |p| p.line() as usize);
+                let line = record.position().map_or(line, |p| line_at(text, p.byte()));
                 let row = record
                     .deserialize::<RawRow>(Some(&headers))
                     .map_err(|e| format!("unreadable row: {e}"));
                 rows.push((line, row));
             }
             Err(e) => {
-                let line = e.position().map_or(line, |p| p.line() as usize);
+                let line = e.position().map_or(line, |p| line_at(text, p.byte()));
                 rows.push((line, Err(format!("unreadable row: {e}"))));
                 // A wrong number of fields leaves the reader ready for the next record; anything
                 // else (invalid UTF-8 cannot happen: the file was read as text) ends the file.
@@ -201,6 +203,20 @@ fn read_csv(text: &str) -> anyhow::Result<RawRows> {
         }
     }
     Ok(rows)
+}
+
+/// The line (from 1) of the record starting at `byte`. The reader may place a record's start on the
+/// line end before it (after `\r\n`), so line ends at the start are skipped first.
+fn line_at(text: &str, byte: u64) -> usize {
+    let start = usize::try_from(byte).unwrap_or(text.len()).min(text.len());
+    let skipped = text.as_bytes()[start..]
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count();
+    1 + text.as_bytes()[..start + skipped]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
 }
 
 /// Empty or blank is the same as absent.
@@ -355,6 +371,13 @@ mod tests {
         assert_eq!(lines, [2, 3, 4, 5]);
         assert!(rows[2].1.is_err());
         assert_eq!(rows[1].1.as_ref().unwrap().name.as_deref(), Some("B, Jr"));
+    }
+
+    #[test]
+    fn line_numbers_hold_with_windows_line_ends() {
+        let rows = read_csv("email,name\r\na@example.com,A\r\n\r\nb@example.com,B\r\n").unwrap();
+        let lines: Vec<usize> = rows.iter().map(|(line, _)| *line).collect();
+        assert_eq!(lines, [2, 4]);
     }
 
     #[test]

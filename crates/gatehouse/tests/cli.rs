@@ -327,7 +327,7 @@ fn user_import_reports_bad_rows_by_line_imports_the_good_ones_and_is_idempotent(
     std::fs::write(
         &file,
         format!(
-            "email,name,username,organisation,password_hash\n\
+            "\u{feff}email,name,username,organisation,password_hash\r\n\
              ann@example.com,Ann,Ann01,,{DJANGO_HASH}\n\
              bo@example.com,Bo,,,\n\
              not-an-address,X,x,,\n\
