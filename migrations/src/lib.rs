@@ -13,6 +13,7 @@ mod m0006_remembered_devices;
 mod m0007_phone_numbers;
 mod m0008_outbox_and_resets;
 mod m0009_backup_links;
+mod m0201_legacy_accounts;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_phone_numbers::Migration),
             Box::new(m0008_outbox_and_resets::Migration),
             Box::new(m0009_backup_links::Migration),
+            Box::new(m0201_legacy_accounts::Migration),
         ]
     }
 }

@@ -105,6 +105,7 @@ impl Gatehouse {
             },
             sms_countries: config.file.mfa.sms_countries.clone(),
             organisations: config.organisations.clone(),
+            password_policies: config.password_policies.clone(),
             mfa_methods: config
                 .file
                 .mfa

@@ -1,4 +1,5 @@
 //! The command line: `gatehouse serve | migrate | check-config | user … | client … | keys rotate`.
+//! `user import` lives in [`crate::import`].
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use gatehouse_login::audit as audit_kind;
 use gatehouse_login::password::Passwords;
+use gatehouse_login::password_policy;
 use gatehouse_mfa::attempts::AttemptPolicy;
 use gatehouse_oidc::{ClientKind, SystemClock};
 use gatehouse_store::Database;
@@ -69,7 +71,7 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum OrgCommand {
-    /// List the configured organisations and their second-factor policy.
+    /// List the configured organisations, their second-factor policy and password policy.
     List,
 }
 
@@ -89,6 +91,10 @@ enum UserCommand {
         #[arg(long)]
         phone: Option<String>,
     },
+    /// Import accounts from a CSV (header row) or JSON-lines file: email, name, and optionally
+    /// username, organisation and password_hash (bcrypt, PBKDF2-SHA256 or argon2). Re-running a file
+    /// changes nothing; every bad row is reported with its line number.
+    Import { file: PathBuf },
     /// List users.
     List,
     /// Remove every second factor and recovery code of a user who lost them; they set up new ones at
@@ -163,6 +169,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(UserCommand::List) => list_users(config).await,
+        Command::User(UserCommand::Import { file }) => import_users(config, &file).await,
         Command::Client(ClientCommand::List) => {
             list_clients(&config);
             Ok(())
@@ -340,18 +347,21 @@ async fn require_mfa(config: Config, email: &str, required: bool) -> anyhow::Res
 
 fn list_organisations(config: &Config) {
     println!(
-        "{:<16}  {:<28}  {:<9}  {:<28}  remember",
-        "id", "display name", "mfa", "methods"
+        "{:<16}  {:<28}  {:<9}  {:<28}  {:<9}  passwords",
+        "id", "display name", "mfa", "methods", "remember"
     );
     for org in &config.organisations {
         let methods: Vec<&str> = org.methods.iter().map(|m| m.as_str()).collect();
         let mfa = format!("{:?}", org.mfa).to_lowercase();
+        let remember = format!("{} days", org.remember_device_days);
+        let passwords = config.password_policy(&org.id);
         println!(
-            "{:<16}  {:<28}  {mfa:<9}  {:<28}  {} days",
+            "{:<16}  {:<28}  {mfa:<9}  {:<28}  {remember:<9}  {}, at least {}",
             org.id,
             org.display_name,
             methods.join(","),
-            org.remember_device_days
+            passwords.mode.as_str(),
+            passwords.min_length
         );
     }
 }
@@ -377,12 +387,21 @@ async fn add_user(
         })
         .transpose()?;
     let password = read_secret("Password: ")?;
-    if secrecy::ExposeSecret::expose_secret(&password)
-        .chars()
-        .count()
-        < 8
-    {
-        anyhow::bail!("the password must have at least 8 characters");
+    let policy = config.password_policy(organisation);
+    if let Err(broken) = password_policy::check(
+        &policy,
+        secrecy::ExposeSecret::expose_secret(&password),
+        email,
+    ) {
+        let reasons: Vec<String> = broken
+            .iter()
+            .map(|v| format!("  - {}", v.message()))
+            .collect();
+        anyhow::bail!(
+            "the password does not follow the rules of organisation {organisation:?} ({}):\n{}",
+            policy.mode.as_str(),
+            reasons.join("\n")
+        );
     }
     let passwords = Passwords::new(config.hash_params())?;
     let db = database(&config).await?;
@@ -401,6 +420,26 @@ async fn add_user(
             .await?;
     }
     println!("added {} ({})", user.email, user.id);
+    Ok(())
+}
+
+async fn import_users(config: Config, file: &Path) -> anyhow::Result<()> {
+    let db = database(&config).await?;
+    let organisations: Vec<&str> = config.organisations.iter().map(|o| o.id.as_str()).collect();
+    let report = crate::import::import(
+        &db,
+        file,
+        &organisations,
+        gatehouse_oidc::Clock::now(&SystemClock),
+    )
+    .await?;
+    report.print();
+    let bad = report.bad();
+    anyhow::ensure!(
+        bad == 0,
+        "{bad} row(s) of {} were not imported",
+        file.display()
+    );
     Ok(())
 }
 

@@ -2,12 +2,14 @@
 //! environment. Loaded and validated once at start; any problem names the file, the field and what is
 //! wrong, and stops start-up.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format as _, Serialized, Toml};
 use gatehouse_login::password::HashParams;
+use gatehouse_login::password_policy::{PasswordPolicy, PolicyMode};
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::MethodKind;
 use gatehouse_mfa::attempts::AttemptPolicy;
@@ -214,6 +216,12 @@ pub struct OrganisationFile {
     /// Allow a one-time sign-in link to the backup address in place of the second factor.
     #[serde(default)]
     pub backup_link: bool,
+    /// The rules for new passwords: `composition` (default) or `nist`.
+    #[serde(default)]
+    pub password_policy: PolicyMode,
+    /// The shortest password allowed, 8 (default) to 64 characters.
+    #[serde(default)]
+    pub password_min_length: Option<usize>,
 }
 
 fn default_theme() -> String {
@@ -281,7 +289,16 @@ pub struct Config {
     pub database_url: String,
     pub clients: Vec<Client>,
     pub organisations: Vec<Organisation>,
+    /// Each organisation's password rules, by organisation id (every organisation has one).
+    pub password_policies: BTreeMap<String, PasswordPolicy>,
     pub source: PathBuf,
+}
+
+impl Config {
+    /// The password rules of organisation `id` (the default rules for an unknown one).
+    pub fn password_policy(&self, id: &str) -> PasswordPolicy {
+        self.password_policies.get(id).copied().unwrap_or_default()
+    }
 }
 
 /// A configuration problem; the message names the file and the field.
@@ -362,7 +379,8 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     });
 
     let clients = load_clients(&file.clients_dir, &mut problems);
-    let organisations = load_organisations(&file, &mut problems);
+    let mut password_policies = BTreeMap::new();
+    let organisations = load_organisations(&file, &mut password_policies, &mut problems);
     for (i, method) in file.mfa.methods.iter().enumerate() {
         if !matches!(
             MethodKind::parse(method),
@@ -392,13 +410,18 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         database_url,
         clients,
         organisations,
+        password_policies,
         source: path.to_owned(),
     })
 }
 
 /// Reads every organisation file; adds the default organisation (`id = "default"`, MFA optional)
 /// when no file defines it.
-fn load_organisations(file: &ServerFile, problems: &mut Vec<String>) -> Vec<Organisation> {
+fn load_organisations(
+    file: &ServerFile,
+    password_policies: &mut BTreeMap<String, PasswordPolicy>,
+    problems: &mut Vec<String>,
+) -> Vec<Organisation> {
     let mut organisations: Vec<Organisation> = Vec::new();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&file.organisations_dir)
         .map(|entries| {
@@ -457,6 +480,18 @@ fn load_organisations(file: &ServerFile, problems: &mut Vec<String>) -> Vec<Orga
                     raw.methods.as_deref().unwrap_or(&file.mfa.methods),
                     problems,
                 );
+                let policy = match raw.password_min_length {
+                    None => PasswordPolicy {
+                        mode: raw.password_policy,
+                        ..PasswordPolicy::default()
+                    },
+                    Some(min) => PasswordPolicy::with_min_length(raw.password_policy, min)
+                        .unwrap_or_else(|message| {
+                            problems.push(problem(&path, "password_min_length", message));
+                            PasswordPolicy::default()
+                        }),
+                };
+                password_policies.insert(raw.id.clone(), policy);
                 organisations.push(Organisation {
                     id: raw.id,
                     display_name: raw.display_name,
@@ -478,6 +513,7 @@ fn load_organisations(file: &ServerFile, problems: &mut Vec<String>) -> Vec<Orga
             .iter()
             .filter_map(|m| MethodKind::parse(m))
             .collect();
+        password_policies.insert("default".into(), PasswordPolicy::default());
         organisations.push(Organisation {
             id: "default".into(),
             display_name: file.display_name.clone(),
@@ -818,6 +854,68 @@ redirect_uris = ["https://app.example/cb"]
         let loaded = loaded.unwrap();
         assert!(loaded.file.demo);
         assert!(!loaded.clients.is_empty());
+    }
+
+    #[test]
+    fn organisations_choose_their_password_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        let orgs = dir.path().join("orgs");
+        write(
+            &orgs,
+            "nist.toml",
+            "id = \"nist\"\ndisplay_name = \"N\"\nmfa = \"off\"\npassword_policy = \"nist\"\npassword_min_length = 12\n",
+        );
+        write(
+            &orgs,
+            "plain.toml",
+            "id = \"plain\"\ndisplay_name = \"P\"\nmfa = \"off\"\n",
+        );
+        let (_dir, loaded) = setup(
+            &format!("organisations_dir = {:?}\n", orgs.display().to_string()),
+            GOOD_CLIENT,
+        );
+        let config = loaded.unwrap();
+        assert_eq!(
+            config.password_policy("nist"),
+            PasswordPolicy {
+                mode: PolicyMode::Nist,
+                min_length: 12
+            }
+        );
+        assert_eq!(
+            config.password_policy("plain"),
+            PasswordPolicy::composition()
+        );
+        assert_eq!(
+            config.password_policy("default"),
+            PasswordPolicy::composition()
+        );
+    }
+
+    #[test]
+    fn a_password_policy_out_of_range_names_file_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let orgs = dir.path().join("orgs");
+        write(
+            &orgs,
+            "short.toml",
+            "id = \"short\"\ndisplay_name = \"S\"\nmfa = \"off\"\npassword_min_length = 6\n",
+        );
+        write(
+            &orgs,
+            "odd.toml",
+            "id = \"odd\"\ndisplay_name = \"O\"\nmfa = \"off\"\npassword_policy = \"strong\"\n",
+        );
+        let (_dir, loaded) = setup(
+            &format!("organisations_dir = {:?}\n", orgs.display().to_string()),
+            GOOD_CLIENT,
+        );
+        let message = loaded.unwrap_err().to_string();
+        assert!(
+            message.contains("short.toml: password_min_length: must be between 8 and 64"),
+            "{message}"
+        );
+        assert!(message.contains("strong"), "{message}");
     }
 
     #[test]

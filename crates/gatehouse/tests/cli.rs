@@ -111,12 +111,12 @@ fn user_add_reads_the_password_from_stdin_and_user_list_shows_it() {
     let setup = Setup::new(CLIENT);
     let out = setup.run(
         &["user", "add", "--email", "Ann@Example.com", "--name", "Ann"],
-        "a long password\n",
+        "A long password 42\n",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let again = setup.run(
         &["user", "add", "--email", "ann@example.com", "--name", "Ann"],
-        "another password\n",
+        "Another password 42\n",
     );
     assert!(!again.status.success());
     assert!(text(&again.stderr).contains("already exists"));
@@ -132,7 +132,7 @@ fn user_add_reads_the_password_from_stdin_and_user_list_shows_it() {
         "{list}"
     );
     assert!(!list.contains("bo@example.com"));
-    assert!(!list.contains("a long password"));
+    assert!(!list.contains("A long password 42"));
 }
 
 #[test]
@@ -205,7 +205,7 @@ fn require_mfa_marks_a_user_and_org_list_shows_the_default_organisation() {
                     "--name",
                     "Staff"
                 ],
-                "a long password\n"
+                "A long password 42\n"
             )
             .status
             .success()
@@ -227,7 +227,9 @@ fn require_mfa_marks_a_user_and_org_list_shows_the_default_organisation() {
 
     let orgs = text(&setup.run(&["org", "list"], "").stdout);
     assert!(
-        orgs.contains("default") && orgs.contains("optional"),
+        orgs.contains("default")
+            && orgs.contains("optional")
+            && orgs.contains("composition, at least 8"),
         "{orgs}"
     );
     let unknown = setup.run(
@@ -241,7 +243,7 @@ fn require_mfa_marks_a_user_and_org_list_shows_the_default_organisation() {
             "--organisation",
             "nope",
         ],
-        "a long password\n",
+        "A long password 42\n",
     );
     assert!(!unknown.status.success());
     assert!(text(&unknown.stderr).contains("no organisation"));
@@ -254,7 +256,7 @@ fn reset_mfa_and_disable_write_audit_events() {
         setup
             .run(
                 &["user", "add", "--email", "ann@example.com", "--name", "Ann"],
-                "a long password\n"
+                "A long password 42\n"
             )
             .status
             .success()
@@ -282,4 +284,148 @@ fn reset_mfa_and_disable_write_audit_events() {
             .status
             .success()
     );
+}
+
+#[test]
+fn user_add_refuses_a_password_against_the_policy_with_every_reason() {
+    let setup = Setup::new(CLIENT);
+    let out = setup.run(
+        &["user", "add", "--email", "ann@example.com", "--name", "Ann"],
+        "ann-password\n",
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    for reason in [
+        "Add an upper-case letter",
+        "Add a digit",
+        "Leave your e-mail address",
+    ] {
+        assert!(err.contains(reason), "{err}");
+    }
+    assert!(
+        !err.contains("ann-password"),
+        "the password is never echoed: {err}"
+    );
+    let common = setup.run(
+        &["user", "add", "--email", "ann@example.com", "--name", "Ann"],
+        "Password1!\n",
+    );
+    assert!(!common.status.success());
+    assert!(text(&common.stderr).contains("too common"));
+    assert!(!text(&setup.run(&["user", "list"], "").stdout).contains("ann@example.com"));
+}
+
+/// Vectors made with Python's hashlib (password "Tulip-Harbour-42").
+const DJANGO_HASH: &str = "pbkdf2_sha256$1000$seasalt$uK4wi2OtCy5tJsnbZdphdI2J9yzXsoBrf+Bnk/Gj3q8=";
+const PASSLIB_HASH: &str =
+    "$pbkdf2-sha256$29000$....AQIDBAUGBwgJCgsMDQ$7M9jAavfl.8ufVNZNQ4KllPYiLF/zatlEXRaV8QIWLg";
+
+#[test]
+fn user_import_reports_bad_rows_by_line_imports_the_good_ones_and_is_idempotent() {
+    let setup = Setup::new(CLIENT);
+    let file = setup.dir.path().join("people.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "\u{feff}email,name,username,organisation,password_hash\r\n\
+             ann@example.com,Ann,Ann01,,{DJANGO_HASH}\n\
+             bo@example.com,Bo,,,\n\
+             not-an-address,X,x,,\n\
+             cy@example.com,Cy,cy,nowhere,\n\
+             dee@example.com,Dee,ANN01,,\n\
+             eve@example.com,Eve,eve,,5f4dcc3b5aa765d61d8327deb882cf99\n\
+             \"fay@example.com\",\"Smith, Fay\",fay,default,{PASSLIB_HASH}\n\
+             BO@example.com,Bo again,,,\n\
+             gil@example.com,Gil\n"
+        ),
+    )
+    .unwrap();
+    let first = setup.run(&["user", "import", file.to_str().unwrap()], "");
+    assert!(
+        !first.status.success(),
+        "bad rows make the exit status non-zero"
+    );
+    let report = text(&first.stdout);
+    for expected in [
+        "line 4: error: \"not-an-address\" is not an e-mail address",
+        "line 5: error: there is no organisation \"nowhere\"",
+        "line 6: error: the username is also on line 2",
+        "line 7: error: password_hash: not a recognised password hash",
+        "line 9: error: the e-mail address is also on line 3",
+        "line 10: error: unreadable row",
+        "9 rows: 3 imported, 0 unchanged, 0 skipped, 6 bad",
+    ] {
+        assert!(report.contains(expected), "{expected:?} in\n{report}");
+    }
+    assert!(
+        !report.contains("uK4wi2"),
+        "hashes are never printed: {report}"
+    );
+    assert!(
+        text(&first.stderr).contains("6 row(s)"),
+        "{}",
+        text(&first.stderr)
+    );
+    let list = text(&setup.run(&["user", "list"], "").stdout);
+    for imported in ["ann@example.com", "bo@example.com", "fay@example.com"] {
+        assert!(list.contains(imported), "{list}");
+    }
+    for refused in [
+        "cy@example.com",
+        "dee@example.com",
+        "eve@example.com",
+        "gil@",
+    ] {
+        assert!(!list.contains(refused), "{list}");
+    }
+
+    let again = setup.run(&["user", "import", file.to_str().unwrap()], "");
+    let report = text(&again.stdout);
+    assert!(
+        report.contains("9 rows: 0 imported, 3 unchanged, 0 skipped, 6 bad"),
+        "{report}"
+    );
+    assert_eq!(text(&setup.run(&["user", "list"], "").stdout), list);
+
+    // JSON lines; an existing address with other details is skipped, not changed.
+    let jsonl = setup.dir.path().join("more.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"email\": \"ann@example.com\", \"name\": \"Someone Else\"}\n\n\
+         {\"email\": \"hal@example.com\", \"name\": \"Hal\", \"username\": \"hal\"}\n\
+         {\"email\": \"ivy@example.com\", \"name\": \"Ivy\", \"username\": \"ann01\"}\n\
+         {\"email\": \"jo@example.com\", \"nmae\": \"Jo\"}\n",
+    )
+    .unwrap();
+    let out = setup.run(&["user", "import", jsonl.to_str().unwrap()], "");
+    let report = text(&out.stdout);
+    for expected in [
+        "line 1: skipped: an account with this e-mail address already exists",
+        "line 4: error: the username belongs to another account",
+        "line 5: error: not a JSON object",
+        "4 rows: 1 imported, 0 unchanged, 1 skipped, 2 bad",
+    ] {
+        assert!(report.contains(expected), "{expected:?} in\n{report}");
+    }
+    let list = text(&setup.run(&["user", "list"], "").stdout);
+    assert!(
+        list.contains("hal@example.com") && !list.contains("Someone Else"),
+        "{list}"
+    );
+}
+
+#[test]
+fn user_import_refuses_a_file_with_an_unknown_column() {
+    let setup = Setup::new(CLIENT);
+    let file = setup.dir.path().join("people.csv");
+    std::fs::write(&file, "email,name,pasword_hash\nann@example.com,Ann,x\n").unwrap();
+    let out = setup.run(&["user", "import", file.to_str().unwrap()], "");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("unknown column \"pasword_hash\""),
+        "{}",
+        text(&out.stderr)
+    );
+    let missing = setup.run(&["user", "import", "/nonexistent/file.csv"], "");
+    assert!(!missing.status.success());
 }

@@ -18,12 +18,11 @@ pub enum AddressProblem {
     SameAsLogin,
 }
 
-/// Checks a second address for codes against the login address.
-pub fn check_second_address(address: &str, login: &str) -> Result<String, AddressProblem> {
+/// The address, normalised, when it is of the form `local@domain.tld` (and could not smuggle a
+/// header or a second recipient); else `None`.
+pub fn plausible_address(address: &str) -> Option<String> {
     let address = normalize(address);
-    let Some((local, domain)) = address.split_once('@') else {
-        return Err(AddressProblem::Malformed);
-    };
+    let (local, domain) = address.split_once('@')?;
     let plausible = !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
@@ -33,9 +32,12 @@ pub fn check_second_address(address: &str, login: &str) -> Result<String, Addres
             c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
         })
         && address.matches('@').count() == 1;
-    if !plausible {
-        return Err(AddressProblem::Malformed);
-    }
+    plausible.then_some(address)
+}
+
+/// Checks a second address for codes against the login address.
+pub fn check_second_address(address: &str, login: &str) -> Result<String, AddressProblem> {
+    let address = plausible_address(address).ok_or(AddressProblem::Malformed)?;
     if address == normalize(login) {
         return Err(AddressProblem::SameAsLogin);
     }

@@ -1,9 +1,11 @@
 //! Shared application state, built once by the binary.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use gatehouse_login::csrf::CsrfKey;
 use gatehouse_login::password::Passwords;
+use gatehouse_login::password_policy::PasswordPolicy;
 use gatehouse_login::theme::{Theme, Themes};
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::MethodKind;
@@ -43,6 +45,8 @@ pub struct Settings {
     pub mfa_methods: Vec<MethodKind>,
     /// Every organisation, by id; `default` always exists.
     pub organisations: Vec<Organisation>,
+    /// Each organisation's rules for new passwords, by organisation id.
+    pub password_policies: BTreeMap<String, PasswordPolicy>,
     /// The name people see for this service; also the issuer label in authenticator apps.
     pub display_name: String,
     pub mfa_attempts: AttemptPolicy,
@@ -141,6 +145,18 @@ impl AppState {
         all.iter()
             .find(|o| o.id == id)
             .or_else(|| all.iter().find(|o| o.id == "default"))
+    }
+
+    /// The rules a new password of someone in organisation `organisation_id` must follow (those of
+    /// the default organisation when it is not, or no longer, configured). Check with
+    /// [`gatehouse_login::password_policy::check`].
+    pub fn password_policy(&self, organisation_id: &str) -> PasswordPolicy {
+        let policies = &self.0.settings.password_policies;
+        policies
+            .get(organisation_id)
+            .or_else(|| policies.get("default"))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The theme of this request (see `theme_choice`).

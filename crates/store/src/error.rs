@@ -6,6 +6,8 @@ pub enum StoreError {
     Database(#[from] sea_orm::DbErr),
     #[error("an account with this e-mail address already exists")]
     DuplicateEmail,
+    #[error("an account with this username already exists")]
+    DuplicateLegacyUsername,
     #[error("setup: {0}")]
     Setup(String),
 }

@@ -136,8 +136,8 @@ async fn changing_the_password_needs_the_current_one_ends_other_sessions_and_for
     assert_eq!(
         change(
             "not my password",
-            "a brand new password",
-            "a brand new password"
+            "A brand new password 7",
+            "A brand new password 7"
         )
         .await
         .unwrap()
@@ -145,7 +145,7 @@ async fn changing_the_password_needs_the_current_one_ends_other_sessions_and_for
         400
     );
     assert_eq!(
-        change(PASSWORD, "a brand new password", "a different one")
+        change(PASSWORD, "A brand new password 7", "a different one")
             .await
             .unwrap()
             .status(),
@@ -155,7 +155,7 @@ async fn changing_the_password_needs_the_current_one_ends_other_sessions_and_for
         change(PASSWORD, "short", "short").await.unwrap().status(),
         400
     );
-    let done = change(PASSWORD, "a brand new password", "a brand new password")
+    let done = change(PASSWORD, "A brand new password 7", "A brand new password 7")
         .await
         .unwrap();
     assert_eq!(location(&done), "/account?notice=password-changed");
@@ -198,7 +198,7 @@ async fn changing_the_password_needs_the_current_one_ends_other_sessions_and_for
         &flow,
         &csrf,
         "ann@example.com",
-        "a brand new password",
+        "A brand new password 7",
     )
     .await;
     assert!(

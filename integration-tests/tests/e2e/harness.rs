@@ -183,6 +183,11 @@ impl TestServer {
             "id = \"relaxed\"\ndisplay_name = \"Relaxed Shop\"\nmfa = \"off\"\n",
         )
         .unwrap();
+        std::fs::write(
+            organisations.join("nist.toml"),
+            "id = \"nist\"\ndisplay_name = \"Length Only\"\nmfa = \"off\"\npassword_policy = \"nist\"\n",
+        )
+        .unwrap();
         let config_path = dir.path().join("gatehouse.toml");
         let config = format!(
             "issuer = {issuer:?}\ndata_dir = {:?}\nclients_dir = {:?}\norganisations_dir = {:?}\ntheme_dir = {:?}\nmaster_key = {:?}\n{extra}\n{mail}\n",
@@ -252,7 +257,8 @@ impl TestServer {
         self.add_user_in(email, "default").await
     }
 
-    /// Adds a user with [`PASSWORD`] to an organisation (`strict`: MFA required; `relaxed`: MFA off).
+    /// Adds a user with [`PASSWORD`] to an organisation (`strict`: MFA required; `relaxed`: MFA off;
+    /// `nist`: MFA off, NIST password policy).
     pub async fn add_user_in(&self, email: &str, organisation: &str) -> String {
         let hash = self.passwords.hash(&PASSWORD.into()).unwrap();
         self.db

@@ -8,7 +8,7 @@ use crate::harness::*;
 use crate::second_factor::enrol_totp;
 
 const WEB_CB: &str = "http://localhost/web/callback";
-const NEW_PASSWORD: &str = "Seven horses walk to Utrecht";
+const NEW_PASSWORD: &str = "Seven horses walk to Utrecht, 7!";
 
 /// Mail received for `to`, waiting up to 10 s for at least `count`.
 async fn mail_for(server: &TestServer, to: &str, count: usize) -> Vec<String> {
@@ -336,7 +336,7 @@ async fn the_code_works_only_in_its_browser_only_for_15_minutes_and_only_once() 
             .status(),
         200
     );
-    let again = set_new_password(&server, &browser_a, &new_page, "Another fine password 9").await;
+    let again = set_new_password(&server, &browser_a, &new_page, "Another fine password 9!").await;
     assert_eq!(again.status(), 400);
     assert!(again.text().await.unwrap().contains("already used"));
 
@@ -367,6 +367,18 @@ async fn the_new_password_must_be_typed_twice_alike_and_be_long_enough() {
     let short = set_new_password(&server, &browser, &new_page, "short").await;
     assert_eq!(short.status(), 400);
     assert!(short.text().await.unwrap().contains("at least 8"));
+    // Every rule of the organisation's policy is explained at once.
+    let weak = set_new_password(&server, &browser, &new_page, "annannann").await;
+    assert_eq!(weak.status(), 400);
+    let weak = weak.text().await.unwrap();
+    for rule in [
+        "upper-case letter",
+        "a digit",
+        "special character",
+        "part before the @",
+    ] {
+        assert!(weak.contains(rule), "{rule}: {weak}");
+    }
     let mismatch = browser
         .post(server.url("/password/new"))
         .form(&[

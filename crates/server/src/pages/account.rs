@@ -95,6 +95,17 @@ pub(super) async fn page(
     notice: Option<&str>,
     error: Option<&str>,
 ) -> Result<Response, PageError> {
+    page_with_problems(state, jar, notice, error, &[]).await
+}
+
+/// The account page with `error` and, under the password form, each of `password_problems`.
+pub(super) async fn page_with_problems(
+    state: &AppState,
+    jar: CookieJar,
+    notice: Option<&str>,
+    error: Option<&str>,
+    password_problems: &[String],
+) -> Result<Response, PageError> {
     let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
@@ -152,6 +163,8 @@ pub(super) async fn page(
         "error": error,
         "backup_link": state.organisation(&user.organisation_id).is_some_and(|o| o.backup_link),
         "backup_email": user.backup_email.as_deref().map(gatehouse_mfa::email::mask),
+        "password_problems": password_problems,
+        "password_rules": state.password_policy(&user.organisation_id).summary(),
         "offers": {
             "passkey": state.offers_to(&user.organisation_id, MethodKind::Passkey),
             "totp": state.offers_to(&user.organisation_id, MethodKind::Totp),
@@ -353,7 +366,7 @@ async fn password_confirmed(
     ) {
         return Ok(Some(false));
     }
-    let Some(ok) = verify_password(state, Some(user.password_hash.clone()), password).await? else {
+    let Some(ok) = verify_password(state, Some(user), password).await? else {
         return Ok(None);
     };
     if !ok {

@@ -8,11 +8,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_login::audit as audit_kind;
+use gatehouse_login::password::Checked;
 use gatehouse_login::sign_in::SignInStep;
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::assurance;
 use gatehouse_oidc::authorize::SignedIn;
-use gatehouse_store::users::normalize_email;
+use gatehouse_store::users::{User, normalize_email};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
@@ -135,13 +136,7 @@ async fn submit(
     }
 
     let user = db.user_by_email(&email).await?;
-    let Some(verified) = verify_password(
-        state,
-        user.as_ref().map(|u| u.password_hash.clone()),
-        form.password,
-    )
-    .await?
-    else {
+    let Some(verified) = verify_password(state, user.as_ref(), form.password).await? else {
         return Ok(busy());
     };
     let user = match user {
@@ -203,11 +198,13 @@ async fn submit(
     flow::continue_signed_in(state, jar, pending, signed_in).await
 }
 
-/// Runs the password check on the blocking pool, at most `max_concurrent_hashes` at once. `None` when
-/// the server is saturated for longer than a person should wait.
+/// Runs the password check on the blocking pool, at most `max_concurrent_hashes` at once; without a
+/// `user`, against the dummy hash (the same work). A right password against an imported legacy hash
+/// (or argon2 with other parameters) is re-hashed with argon2id in the same task and stored at once.
+/// `None` when the server is saturated for longer than a person should wait.
 pub(super) async fn verify_password(
     state: &AppState,
-    hash: Option<String>,
+    user: Option<&User>,
     password: String,
 ) -> Result<Option<bool>, PageError> {
     let Ok(Ok(permit)) =
@@ -217,12 +214,32 @@ pub(super) async fn verify_password(
     };
     let passwords = state.0.passwords.clone();
     let password = SecretString::from(password);
-    let verified =
-        tokio::task::spawn_blocking(move || passwords.verify(hash.as_deref(), &password))
-            .await
-            .map_err(|e| PageError::Internal(e.to_string()))?;
+    let hash = user.map(|u| u.password_hash.clone());
+    let checked = tokio::task::spawn_blocking(move || passwords.check(hash.as_deref(), &password))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?
+        .map_err(|e| PageError::Internal(e.to_string()))?;
     drop(permit);
-    Ok(Some(verified))
+    match (checked, user) {
+        (Checked::Wrong, _) | (_, None) => Ok(Some(false)),
+        (Checked::Right, Some(_)) => Ok(Some(true)),
+        (Checked::RightUpgrade { upgraded }, Some(user)) => {
+            let db = &state.0.db;
+            // Only if the hash is still the one just verified: a concurrent change wins.
+            if db
+                .replace_password_hash(
+                    &user.id,
+                    &user.password_hash,
+                    &upgraded,
+                    state.0.provider.now(),
+                )
+                .await?
+            {
+                tracing::info!(target: "gatehouse::security", "password hash upgraded to argon2id");
+            }
+            Ok(Some(true))
+        }
+    }
 }
 
 pub(super) fn busy() -> Response {

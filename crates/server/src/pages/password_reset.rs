@@ -86,6 +86,10 @@ struct Page<'a> {
     reset: &'a str,
     email: &'a str,
     error: Option<&'a str>,
+    /// Every rule a new password broke.
+    problems: Vec<String>,
+    /// The organisation's password rules, in words.
+    rules: String,
 }
 
 impl Page<'_> {
@@ -97,8 +101,10 @@ impl Page<'_> {
             "reset": self.reset,
             "email": self.email,
             "error": self.error,
+            "problems": self.problems,
+            "rules": self.rules,
         });
-        let status = if self.error.is_some() {
+        let status = if self.error.is_some() || !self.problems.is_empty() {
             StatusCode::BAD_REQUEST
         } else {
             StatusCode::OK
@@ -144,6 +150,8 @@ pub async fn ask(
         reset: "",
         email: "",
         error: None,
+        problems: Vec::new(),
+        rules: String::new(),
     };
     (jar, page.render(&state)).into_response()
 }
@@ -178,6 +186,8 @@ async fn start(
         reset: "",
         email: &email,
         error: None,
+        problems: Vec::new(),
+        rules: String::new(),
     };
     if !email.contains('@') || email.len() > 254 {
         page.error =
@@ -331,6 +341,8 @@ async fn open_reset(
                 reset: "",
                 email: "",
                 error: Some(problem.message()),
+                problems: Vec::new(),
+                rules: String::new(),
             };
             Ok(Err((jar, page.render(state)).into_response()))
         }
@@ -367,6 +379,8 @@ async fn check_code(
         reset: &form.reset,
         email: "",
         error: None,
+        problems: Vec::new(),
+        rules: String::new(),
     };
     let now = state.0.provider.now();
     let sent: Option<SentCode> = serde_json::from_str(&reset.code).ok();
@@ -374,13 +388,16 @@ async fn check_code(
     let email = reset.email.clone();
     page.email = &email;
     match reset.user_id.as_deref() {
-        Some(_) if right => {
+        Some(user_id) if right => {
             state
                 .0
                 .db
                 .verify_password_reset(&reset.id_hash, now)
                 .await?;
             page.step = "new";
+            if let Some(user) = state.0.db.user(user_id).await? {
+                page.rules = state.password_policy(&user.organisation_id).summary();
+            }
             tracing::info!(target: "gatehouse::security", "password reset code accepted");
         }
         user_id => {
@@ -432,6 +449,8 @@ async fn save_password(
         reset: "",
         email: "",
         error: None,
+        problems: Vec::new(),
+        rules: String::new(),
     };
     let (Some(user_id), Some(_)) = (reset.user_id.as_deref(), reset.verified_at) else {
         // Only a reset whose code was typed gets here; anything else starts again.
@@ -442,16 +461,18 @@ async fn save_password(
     page.step = "new";
     page.email = &email;
     page.reset = &form.reset;
-    let length = form.new_password.chars().count();
-    let problem = if form.new_password != form.repeat_password {
-        Some("The two passwords are not the same. Type them again.")
-    } else if !(8..=128).contains(&length) {
-        Some("Choose a password of at least 8 and at most 128 characters.")
-    } else {
-        None
+    let Some(user) = state.0.db.user(user_id).await? else {
+        return Err(PageError::expired());
     };
-    if let Some(problem) = problem {
-        page.error = Some(problem);
+    let problems = super::security::new_password_problems(
+        state,
+        &user,
+        &form.new_password,
+        &form.repeat_password,
+    );
+    if !problems.is_empty() {
+        page.problems = problems;
+        page.rules = state.password_policy(&user.organisation_id).summary();
         return Ok((jar, page.render(state)).into_response());
     }
     let passwords = state.0.passwords.clone();
@@ -460,9 +481,6 @@ async fn save_password(
         .await
         .map_err(|e| PageError::Internal(e.to_string()))?
         .map_err(|e| PageError::Internal(e.to_string()))?;
-    let Some(user) = state.0.db.user(user_id).await? else {
-        return Err(PageError::expired());
-    };
     let notice = notify::notice_email(
         state,
         &user,

@@ -6,18 +6,24 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_login::audit as audit_kind;
+use gatehouse_login::password_policy::{self, PolicyViolation};
 use gatehouse_mfa::{MethodKind, assurance};
 use gatehouse_store::users::User;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::account::{CSRF_PURPOSE, account_form, check_offered, page, password_form};
+use super::account::{
+    CSRF_PURPOSE, account_form, check_offered, page_with_problems, password_form,
+};
 use super::{flow, see_other};
 use crate::audit::{self, ClientInfo};
 use crate::cookies;
 use crate::error::{PageError, render_page};
 use crate::notify;
 use crate::state::AppState;
+
+/// Above the list of what is wrong with a new password.
+const NOT_CHANGED: &str = "Your password was not changed:";
 
 /// How recently a person must have authenticated to add a second factor.
 const RECENT_SECONDS: i64 = 10 * 60;
@@ -163,6 +169,25 @@ pub struct PasswordForm {
     repeat_password: String,
 }
 
+/// What is wrong with a new password typed twice, by the rules of the person's organisation: every
+/// broken rule, in words that say what to do.
+pub(super) fn new_password_problems(
+    state: &AppState,
+    user: &User,
+    new_password: &str,
+    repeat_password: &str,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if new_password != repeat_password {
+        problems.push("The two new passwords are not the same. Type them again.".to_owned());
+    }
+    let policy = state.password_policy(&user.organisation_id);
+    if let Err(broken) = password_policy::check(&policy, new_password, &user.email) {
+        problems.extend(broken.iter().map(PolicyViolation::message));
+    }
+    problems
+}
+
 /// `POST /account/password`: the current password, and the new one twice. Other sessions end and
 /// remembered devices are forgotten; the person gets a notice by e-mail.
 pub async fn change_password(
@@ -192,18 +217,13 @@ async fn new_password(
         Ok(found) => found,
         Err(response) => return Ok(response),
     };
-    let length = new_password.chars().count();
-    let problem = if new_password != repeat_password {
-        Some("The two new passwords are not the same. Type them again.")
-    } else if !(8..=128).contains(&length) {
-        Some("Choose a new password of at least 8 and at most 128 characters.")
-    } else if new_password == current_password {
-        Some("The new password is the same as the current one. Choose another.")
-    } else {
-        None
-    };
-    if let Some(problem) = problem {
-        return page(state, jar, None, Some(problem)).await;
+    let mut problems = new_password_problems(state, &user, &new_password, &repeat_password);
+    if new_password == current_password {
+        problems
+            .push("The new password is the same as the current one. Choose another.".to_owned());
+    }
+    if !problems.is_empty() {
+        return page_with_problems(state, jar, None, Some(NOT_CHANGED), &problems).await;
     }
     let passwords = state.0.passwords.clone();
     let secret = secrecy::SecretString::from(new_password);

@@ -19,6 +19,8 @@ pub struct Model {
     pub phone_number: Option<String>,
     pub phone_number_verified: bool,
     pub backup_email: Option<String>,
+    /// The username of an imported account, lower case; unique where present.
+    pub legacy_username: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
