@@ -424,7 +424,11 @@ mod tests {
         assert_eq!(ids[0].as_deref(), Some("<0190-abc@gatehouse.test>"));
         assert_eq!(ids[0], ids[1], "a retry is recognisably the same message");
         assert!(mail[0].data.contains("multipart/alternative"));
-        assert!(mail[0].data.contains("text/html"));
+        assert_eq!(
+            mail[0].body_html().as_deref(),
+            Some("<p>Your code is <b>493027</b>.</p>")
+        );
+        assert_eq!(mail[0].body_text(), code_message().text);
     }
 
     #[tokio::test]

@@ -298,33 +298,51 @@ impl ReceivedEmail {
             .map(|value| decode_encoded_words(&value))
     }
 
-    /// The body as text: the `Content-Transfer-Encoding` (quoted-printable, base64, 7bit or
-    /// 8bit) undone, line endings made `\n`, trailing line breaks removed. Single-part only, as
-    /// [`crate::email::EmailSender`] sends.
+    /// The plain-text body: in a `multipart/alternative` message its `text/plain` part. The
+    /// `Content-Transfer-Encoding` (quoted-printable, base64, 7bit or 8bit) is undone, line endings
+    /// made `\n`, trailing line breaks removed.
     pub fn body_text(&self) -> String {
-        let body = self
-            .data
-            .split_once("\r\n\r\n")
-            .or_else(|| self.data.split_once("\n\n"))
-            .map_or("", |(_, body)| body);
-        let encoding = self
-            .header("Content-Transfer-Encoding")
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let bytes = match encoding.as_str() {
-            "quoted-printable" => decode_quoted_printable(body.as_bytes()),
-            "base64" => {
-                let compact: String = body.split_ascii_whitespace().collect();
-                base64::engine::general_purpose::STANDARD
-                    .decode(compact)
-                    .unwrap_or_else(|_| body.as_bytes().to_vec())
-            }
-            _ => body.as_bytes().to_vec(),
-        };
-        String::from_utf8_lossy(&bytes)
-            .replace("\r\n", "\n")
-            .trim_end_matches('\n')
-            .to_owned()
+        self.part("text/plain").unwrap_or_default()
+    }
+
+    /// The HTML alternative, decoded, when the message has one.
+    pub fn body_html(&self) -> Option<String> {
+        self.part("text/html")
+    }
+
+    /// The decoded body of type `wanted` (a single-part message counts as `text/plain`).
+    fn part(&self, wanted: &str) -> Option<String> {
+        let content_type = self.header("Content-Type").unwrap_or_default();
+        let body = split_head(&self.data).1;
+        if !content_type.to_ascii_lowercase().starts_with("multipart/") {
+            let encoding = self.header("Content-Transfer-Encoding").unwrap_or_default();
+            return (wanted == "text/plain").then(|| decode_body(body, &encoding));
+        }
+        let boundary = content_type
+            .split(';')
+            .filter_map(|p| p.trim().strip_prefix("boundary="))
+            .next()?
+            .trim_matches('"')
+            .to_owned();
+        body.split(&format!("--{boundary}")).find_map(|part| {
+            let (head, body) = split_head(part.trim_start_matches(['\r', '\n']));
+            let header = |name: &str| {
+                head.lines().find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.trim()
+                        .eq_ignore_ascii_case(name)
+                        .then(|| v.trim().to_owned())
+                })
+            };
+            header("Content-Type")
+                .is_some_and(|t| t.to_ascii_lowercase().starts_with(wanted))
+                .then(|| {
+                    decode_body(
+                        body,
+                        &header("Content-Transfer-Encoding").unwrap_or_default(),
+                    )
+                })
+        })
     }
 
     /// The first run of exactly `digits` ASCII digits in the body (a sign-in code), if any.
@@ -420,6 +438,31 @@ fn decode_word(word: &str) -> Option<(Vec<u8>, usize)> {
     };
     let used = 2 + charset.len() + 1 + encoding.len() + 1 + end + 2;
     Some((bytes, used))
+}
+
+/// Headers and body of a message or a MIME part.
+fn split_head(data: &str) -> (&str, &str) {
+    data.split_once("\r\n\r\n")
+        .or_else(|| data.split_once("\n\n"))
+        .unwrap_or((data, ""))
+}
+
+/// A body with its transfer encoding undone.
+fn decode_body(body: &str, encoding: &str) -> String {
+    let bytes = match encoding.to_ascii_lowercase().as_str() {
+        "quoted-printable" => decode_quoted_printable(body.as_bytes()),
+        "base64" => {
+            let compact: String = body.split_ascii_whitespace().collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .unwrap_or_else(|_| body.as_bytes().to_vec())
+        }
+        _ => body.as_bytes().to_vec(),
+    };
+    String::from_utf8_lossy(&bytes)
+        .replace("\r\n", "\n")
+        .trim_end_matches('\n')
+        .to_owned()
 }
 
 #[cfg(test)]

@@ -111,6 +111,53 @@ pub async fn may_send(
     Ok(true)
 }
 
+/// An e-mail from the theme: the text from `template` (a `.txt`), and an HTML alternative of the same
+/// text from the theme's `email.html` (paragraphs, links made clickable, the theme's look).
+pub fn themed_email(
+    state: &AppState,
+    template: &str,
+    context: serde_json::Value,
+    to: &str,
+    subject: String,
+) -> Result<OutgoingEmail, String> {
+    let theme = state.theme();
+    let text = theme.render(template, context).map_err(|e| e.to_string())?;
+    // Each line as text, a link (made clickable), or a code (shown large).
+    let line = |l: &str| {
+        let kind = if l.starts_with("https://") || l.starts_with("http://") {
+            "link"
+        } else if l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()) {
+            "code"
+        } else {
+            "text"
+        };
+        json!({ "text": l, "kind": kind })
+    };
+    let paragraphs: Vec<Vec<serde_json::Value>> = text
+        .split("\n\n")
+        .map(|p| {
+            p.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(line)
+                .collect::<Vec<_>>()
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
+    let html = theme
+        .render(
+            "email.html",
+            json!({ "subject": subject, "paragraphs": paragraphs, "service": state.0.settings.display_name }),
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(OutgoingEmail {
+        to: to.to_owned(),
+        subject,
+        text,
+        html: Some(html),
+    })
+}
+
 /// The e-mail carrying `code` to `address`. The text comes from the theme.
 pub fn code_email(
     state: &AppState,
@@ -118,16 +165,13 @@ pub fn code_email(
     code: &str,
     policy: CodePolicy,
 ) -> Result<OutgoingEmail, String> {
-    let text = state
-        .theme()
-        .render("email_code.txt", code_context(state, code, policy))
-        .map_err(|e| e.to_string())?;
-    Ok(OutgoingEmail {
-        to: address.to_owned(),
-        subject: format!("Your security code for {}", state.0.settings.display_name),
-        text,
-        html: None,
-    })
+    themed_email(
+        state,
+        "email_code.txt",
+        code_context(state, code, policy),
+        address,
+        format!("Your security code for {}", state.0.settings.display_name),
+    )
 }
 
 fn code_context(state: &AppState, code: &str, policy: CodePolicy) -> serde_json::Value {
@@ -184,16 +228,13 @@ pub fn notice_email(
         "ip": client.ip,
         "service": state.0.settings.display_name,
     });
-    let text = state
-        .theme()
-        .render("email_notice.txt", context)
-        .map_err(|e| e.to_string())?;
-    Ok(OutgoingEmail {
-        to: user.email.clone(),
-        subject: format!("Security notice from {}", state.0.settings.display_name),
-        text,
-        html: None,
-    })
+    themed_email(
+        state,
+        "email_notice.txt",
+        context,
+        &user.email,
+        format!("Security notice from {}", state.0.settings.display_name),
+    )
 }
 
 /// Tells a person about a change to their account's security, by e-mail to their login address.

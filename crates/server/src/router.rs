@@ -7,7 +7,7 @@ use gatehouse_oidc::discovery::paths;
 use crate::headers;
 use crate::pages::{
     account, authorize, backup_link, consent, end_session, enrol_code, enrol_totp, home, login,
-    mfa, passkey, password_reset, security, wizard,
+    mfa, passkey, password_reset, security, username, wizard,
 };
 use crate::protocol::{discovery, introspect, revoke, token, userinfo};
 use crate::state::AppState;
@@ -39,6 +39,14 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
             get(password_reset::ask).post(password_reset::request),
         )
         .route("/password/reset", post(password_reset::enter_code))
+        .route(
+            "/login/username",
+            get(username::ask).post(username::request),
+        )
+        .route(
+            "/login/welcome",
+            get(username::welcome).post(username::set_password),
+        )
         .route("/password/new", post(password_reset::set_password))
         .route("/consent", get(consent::get).post(consent::post))
         .route("/mfa", get(mfa::get).post(mfa::post))

@@ -27,3 +27,4 @@ mod sms_code;
 mod themes;
 mod token_errors;
 mod userinfo_errors;
+mod username_migration;

@@ -226,6 +226,12 @@ async fn an_unknown_address_gets_the_same_answer_and_no_mail() {
         "the pages differ only in the address typed and the random tokens"
     );
     server.mail_settled().await;
+    let mail = server.smtp.messages().await;
+    let code = six_digits(&mail[0].body_text());
+    let html = mail[0]
+        .body_html()
+        .expect("an HTML alternative from the theme");
+    assert!(html.contains(&format!(">{code}</strong>")), "{html}");
     let to: Vec<Vec<String>> = server
         .smtp
         .messages()

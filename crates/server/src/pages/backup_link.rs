@@ -104,19 +104,14 @@ async fn send_link(
             state.0.provider.issuer, pending.id
         );
         let service = &state.0.settings.display_name;
-        let text = state
-            .theme()
-            .render(
-                "backup_link.txt",
-                json!({ "url": url, "minutes": LINK_LIFETIME_SECONDS / 60, "service": service }),
-            )
-            .map_err(|e| PageError::Internal(e.to_string()))?;
-        let mail = OutgoingEmail {
-            to: address.to_owned(),
-            subject: format!("Your sign-in link for {service}"),
-            text,
-            html: None,
-        };
+        let mail = notify::themed_email(
+            state,
+            "backup_link.txt",
+            json!({ "url": url, "minutes": LINK_LIFETIME_SECONDS / 60, "service": service }),
+            address,
+            format!("Your sign-in link for {service}"),
+        )
+        .map_err(PageError::Internal)?;
         let link = SignInLink {
             token_hash: gatehouse_oidc::token_hash(&token),
             flow_hash: gatehouse_oidc::token_hash(&pending.id),

@@ -114,6 +114,21 @@ async fn submit(
     if pending.step != SignInStep::Credentials {
         return flow::go_to_step(state, &pending.id, &pending.step).await;
     }
+    if !form.email.contains('@') && !form.email.trim().is_empty() {
+        // A username from before the move to e-mail sign-in: no password is checked; the person is
+        // told what changed and offered the way from their old username to their address.
+        let client_name = pending.target.audience_name(state);
+        let context = json!({
+            "flow": pending.id,
+            "csrf": state.0.csrf.token(&browser_id, &flow::csrf_purpose(&pending.id)),
+            "email": "",
+            "error": null,
+            "username_typed": true,
+            "client_name": client_name,
+            "passkeys": state.offers(gatehouse_mfa::MethodKind::Passkey),
+        });
+        return Ok(render_page(state, "login.html", context, StatusCode::OK));
+    }
     let email = normalize_email(&form.email);
     let policy = state.0.settings.throttle;
     let now = state.0.provider.now();

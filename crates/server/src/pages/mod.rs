@@ -14,6 +14,7 @@ pub mod mfa;
 pub mod passkey;
 pub mod password_reset;
 pub mod security;
+pub mod username;
 pub mod wizard;
 
 use axum::extract::rejection::{FormRejection, QueryRejection};

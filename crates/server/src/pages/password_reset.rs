@@ -123,7 +123,7 @@ fn is_flow_id(flow: &str) -> bool {
 }
 
 /// The pending sign-in carried through the reset pages, when it looks like one.
-fn carried(flow: &str) -> &str {
+pub(super) fn carried(flow: &str) -> &str {
     if is_flow_id(flow) { flow } else { "" }
 }
 
@@ -248,23 +248,22 @@ async fn start(
 
 fn reset_email(state: &AppState, to: &str, typed_code: &str) -> Result<OutgoingEmail, PageError> {
     let service = &state.0.settings.display_name;
-    let text = state
-        .theme()
-        .render(
-            "password_reset.txt",
-            json!({ "code": typed_code, "minutes": POLICY.lifetime_seconds / 60, "service": service }),
-        )
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    Ok(OutgoingEmail {
-        to: to.to_owned(),
-        subject: format!("Your code to set a new password for {service}"),
-        text,
-        html: None,
-    })
+    notify::themed_email(
+        state,
+        "password_reset.txt",
+        json!({ "code": typed_code, "minutes": POLICY.lifetime_seconds / 60, "service": service }),
+        to,
+        format!("Your code to set a new password for {service}"),
+    )
+    .map_err(PageError::Internal)
 }
 
 /// Counts a request against the typed address and the client address; `false` when either is spent.
-async fn may_request(state: &AppState, email: &str, peer: SocketAddr) -> Result<bool, PageError> {
+pub(super) async fn may_request(
+    state: &AppState,
+    email: &str,
+    peer: SocketAddr,
+) -> Result<bool, PageError> {
     let policy = state.0.settings.mfa_attempts;
     let now = state.0.provider.now();
     let limits = [

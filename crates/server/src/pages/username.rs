@@ -1,0 +1,329 @@
+//! From a username to an e-mail address. Someone who types a username on the sign-in page is told that
+//! sign-in is now by e-mail and offered "I used to sign in with a username": the old username → a
+//! one-time link (24 hours, once) e-mailed to the address on file → a new password. Unknown usernames
+//! get the same answer. The link may be opened on any device (it is the e-mail that proves the person),
+//! and is only used up when the new password is saved, so a mail scanner that opens it does no harm.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use gatehouse_login::audit as audit_kind;
+use gatehouse_store::outbox::OutgoingEmail;
+use gatehouse_store::password_resets::PasswordReset;
+use gatehouse_store::users::{User, normalize_username};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::password_reset::{carried, may_request};
+use crate::audit::{self, ClientInfo};
+use crate::cookies;
+use crate::error::{PageError, render_page};
+use crate::notify;
+use crate::state::AppState;
+
+const CSRF_PURPOSE: &str = "username-migration";
+/// How long the e-mailed link works, in seconds.
+const LINK_LIFETIME_SECONDS: i64 = 24 * 3600;
+/// A link is not bound to a browser: its reset row carries no browser hash (a forgotten-password
+/// reset always does, and its pages never accept this one).
+const ANY_BROWSER: &str = "";
+
+#[derive(Deserialize, Default)]
+pub struct FlowQuery {
+    #[serde(default)]
+    flow: String,
+}
+
+#[derive(Deserialize)]
+pub struct UsernameForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    flow: String,
+    #[serde(default)]
+    username: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LinkQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    repeat_password: String,
+}
+
+fn page(
+    state: &AppState,
+    browser_id: &str,
+    context: serde_json::Value,
+    status: StatusCode,
+) -> Response {
+    let mut context = context;
+    context["csrf"] = json!(state.0.csrf.token(browser_id, CSRF_PURPOSE));
+    render_page(state, "username.html", context, status)
+}
+
+fn check_csrf(state: &AppState, browser_id: &str, presented: &str) -> Result<(), PageError> {
+    if state.0.csrf.verify(browser_id, CSRF_PURPOSE, presented) {
+        Ok(())
+    } else {
+        tracing::warn!(target: "gatehouse::security", "username form without a valid CSRF token");
+        Err(PageError::Forbidden)
+    }
+}
+
+/// `GET /login/username`: the old-username form.
+pub async fn ask(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<FlowQuery>,
+) -> Response {
+    let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
+    let context = json!({ "step": "ask", "flow": carried(&query.flow) });
+    (jar, page(&state, &browser_id, context, StatusCode::OK)).into_response()
+}
+
+/// `POST /login/username`: e-mails a link to the address on file of a known username.
+pub async fn request(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    client: ClientInfo,
+    Form(form): Form<UsernameForm>,
+) -> Response {
+    send_link(&state, jar, peer, &client, form)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn send_link(
+    state: &AppState,
+    jar: CookieJar,
+    peer: SocketAddr,
+    client: &ClientInfo,
+    form: UsernameForm,
+) -> Result<Response, PageError> {
+    let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
+    check_csrf(state, &browser_id, &form.csrf)?;
+    let flow = carried(&form.flow);
+    let username = normalize_username(&form.username);
+    if username.is_empty() || username.len() > 254 {
+        let context = json!({ "step": "ask", "flow": flow, "error": "Type the username you used to sign in with." });
+        return Ok((
+            jar,
+            page(state, &browser_id, context, StatusCode::BAD_REQUEST),
+        )
+            .into_response());
+    }
+    if !may_request(state, &format!("username:{username}"), peer).await? {
+        let context = json!({ "step": "ask", "flow": flow, "error": "Links were asked for too often. Wait 15 minutes, then try again." });
+        return Ok((jar, page(state, &browser_id, context, StatusCode::OK)).into_response());
+    }
+    let user = state
+        .0
+        .db
+        .user_by_legacy_username(&username)
+        .await?
+        .filter(|u| !u.disabled);
+    let now = state.0.provider.now();
+    let token = gatehouse_login::csrf::random_id();
+    let reset = PasswordReset {
+        id_hash: gatehouse_oidc::token_hash(&token),
+        browser_hash: ANY_BROWSER.to_owned(),
+        user_id: user.as_ref().map(|u| u.id.clone()),
+        email: user.as_ref().map(|u| u.email.clone()).unwrap_or_default(),
+        code: String::new(),
+        attempts: 0,
+        created_at: now,
+        expires_at: now + LINK_LIFETIME_SECONDS,
+        // Holding the link is what the code proves in a forgotten-password reset.
+        verified_at: Some(now),
+        used_at: None,
+    };
+    let mail = match &user {
+        Some(user) => Some(link_email(state, user, &token)?),
+        None => None,
+    };
+    state
+        .0
+        .db
+        .start_password_reset(&reset, mail.as_ref())
+        .await?;
+    if let Some(user) = &user {
+        state.wake_outbox();
+        audit::record(
+            state,
+            Some(&user.id),
+            audit_kind::PASSWORD_RESET_REQUESTED,
+            json!({ "via": "username" }),
+            client,
+        )
+        .await;
+    }
+    tracing::info!(target: "gatehouse::security", "username migration link asked for");
+    let context = json!({ "step": "sent", "flow": flow });
+    Ok((jar, page(state, &browser_id, context, StatusCode::OK)).into_response())
+}
+
+fn link_email(state: &AppState, user: &User, token: &str) -> Result<OutgoingEmail, PageError> {
+    let service = &state.0.settings.display_name;
+    let url = format!("{}/login/welcome?token={token}", state.0.provider.issuer);
+    notify::themed_email(
+        state,
+        "username_link.txt",
+        json!({ "url": url, "hours": LINK_LIFETIME_SECONDS / 3600, "service": service, "email": user.email }),
+        &user.email,
+        format!("Sign in to {service} with your e-mail address"),
+    )
+    .map_err(PageError::Internal)
+}
+
+/// The link's reset and its account, if it still works at `now`.
+async fn usable_link(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(PasswordReset, User)>, PageError> {
+    let now = state.0.provider.now();
+    let Some(reset) = state
+        .0
+        .db
+        .password_reset(&gatehouse_oidc::token_hash(token))
+        .await?
+        .filter(|r| r.browser_hash == ANY_BROWSER && r.used_at.is_none() && now < r.expires_at)
+    else {
+        return Ok(None);
+    };
+    let Some(user_id) = reset.user_id.as_deref() else {
+        return Ok(None);
+    };
+    let user = state.0.db.user(user_id).await?.filter(|u| !u.disabled);
+    Ok(user.map(|u| (reset, u)))
+}
+
+fn link_refused() -> PageError {
+    PageError::BadRequest {
+        title: "This link does not work any more",
+        message: "Links to set your password work once, for 24 hours. Go to the sign-in page and choose \"I used to sign in with a username\" to get a new one.".into(),
+    }
+}
+
+/// `GET /login/welcome`: the new-password form behind the e-mailed link.
+pub async fn welcome(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<LinkQuery>,
+) -> Response {
+    show_welcome(&state, jar, &query.token)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn show_welcome(
+    state: &AppState,
+    jar: CookieJar,
+    token: &str,
+) -> Result<Response, PageError> {
+    let Some((_, user)) = usable_link(state, token).await? else {
+        return Err(link_refused());
+    };
+    let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
+    let context = json!({
+        "step": "new",
+        "token": token,
+        "email": user.email,
+        "rules": state.password_policy(&user.organisation_id).summary(),
+    });
+    Ok((jar, page(state, &browser_id, context, StatusCode::OK)).into_response())
+}
+
+/// `POST /login/welcome`: saves the new password; the link is used up.
+pub async fn set_password(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    client: ClientInfo,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    save_password(&state, jar, &client, form)
+        .await
+        .unwrap_or_else(|e| e.render(&state))
+}
+
+async fn save_password(
+    state: &AppState,
+    jar: CookieJar,
+    client: &ClientInfo,
+    form: PasswordForm,
+) -> Result<Response, PageError> {
+    let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
+    check_csrf(state, &browser_id, &form.csrf)?;
+    let Some((reset, user)) = usable_link(state, &form.token).await? else {
+        return Err(link_refused());
+    };
+    let problems = super::security::new_password_problems(
+        state,
+        &user,
+        &form.new_password,
+        &form.repeat_password,
+    );
+    if !problems.is_empty() {
+        let context = json!({
+            "step": "new",
+            "token": form.token,
+            "email": user.email,
+            "rules": state.password_policy(&user.organisation_id).summary(),
+            "problems": problems,
+        });
+        return Ok((
+            jar,
+            page(state, &browser_id, context, StatusCode::BAD_REQUEST),
+        )
+            .into_response());
+    }
+    let passwords = state.0.passwords.clone();
+    let secret = secrecy::SecretString::from(form.new_password);
+    let hash = tokio::task::spawn_blocking(move || passwords.hash(&secret))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let notice = notify::notice_email(
+        state,
+        &user,
+        "A new password was set for your account with a link sent to this address. From now on you sign in with this e-mail address.",
+        client,
+    )
+    .map_err(PageError::Internal)?;
+    let now = state.0.provider.now();
+    if !state
+        .0
+        .db
+        .complete_password_reset(&reset.id_hash, &user.id, &hash, now, Some(&notice))
+        .await?
+    {
+        return Err(link_refused());
+    }
+    state.wake_outbox();
+    audit::record(
+        state,
+        Some(&user.id),
+        audit_kind::PASSWORD_RESET,
+        json!({ "via": "username" }),
+        client,
+    )
+    .await;
+    tracing::info!(target: "gatehouse::security", "password set from a username link");
+    let context = json!({ "step": "done", "email": user.email });
+    Ok((jar, page(state, &browser_id, context, StatusCode::OK)).into_response())
+}
