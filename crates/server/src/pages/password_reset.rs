@@ -17,7 +17,7 @@ use gatehouse_login::password_reset::{self, ResetFacts, ResetProblem};
 use gatehouse_mfa::code::{self, CodePolicy, SentCode};
 use gatehouse_store::outbox::OutgoingEmail;
 use gatehouse_store::password_resets::PasswordReset;
-use gatehouse_store::users::normalize_email;
+use gatehouse_store::users::{User, normalize_email};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -220,16 +220,39 @@ async fn start(
         verified_at: None,
         used_at: None,
     };
-    let mail = match &user {
-        Some(user) => Some(reset_email(state, &user.email, &typed_code)?),
+    // The reset is saved, and its e-mail rendered and queued, after the answer: the answer then takes
+    // the same time whether or not the address has an account (the lookup above is the same work).
+    let background = state.clone();
+    let client = client.clone();
+    tokio::spawn(async move {
+        if let Err(e) = save_reset(&background, &reset, user.as_ref(), &typed_code, &client).await {
+            tracing::error!(error = ?e, "saving a password reset failed");
+        }
+    });
+    tracing::info!(target: "gatehouse::security", "password reset asked for");
+    page.step = "code";
+    page.reset = &reset_id;
+    Ok((jar, page.render(state)).into_response())
+}
+
+/// Saves `reset` with, for an account, the e-mail carrying its code, in one transaction.
+async fn save_reset(
+    state: &AppState,
+    reset: &PasswordReset,
+    user: Option<&User>,
+    typed_code: &str,
+    client: &ClientInfo,
+) -> Result<(), PageError> {
+    let mail = match user {
+        Some(user) => Some(reset_email(state, &user.email, typed_code)?),
         None => None,
     };
     state
         .0
         .db
-        .start_password_reset(&reset, mail.as_ref())
+        .start_password_reset(reset, mail.as_ref())
         .await?;
-    if let Some(user) = &user {
+    if let Some(user) = user {
         state.wake_outbox();
         audit::record(
             state,
@@ -240,10 +263,7 @@ async fn start(
         )
         .await;
     }
-    tracing::info!(target: "gatehouse::security", "password reset asked for");
-    page.step = "code";
-    page.reset = &reset_id;
-    Ok((jar, page.render(state)).into_response())
+    Ok(())
 }
 
 fn reset_email(state: &AppState, to: &str, typed_code: &str) -> Result<OutgoingEmail, PageError> {
