@@ -18,8 +18,10 @@ use gatehouse_store::{Database, StoreError};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 
+use crate::background::Background;
 use crate::config::Config;
 use crate::demo;
+use crate::reload::Reloader;
 
 pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_PASSWORD: &str = "correct-horse-demo";
@@ -51,12 +53,7 @@ impl Gatehouse {
     ) -> anyhow::Result<Self> {
         db.migrate().await.context("migrating the database")?;
         let master_key = config.master_key()?;
-        let mut clients = config.clients.clone();
-        if config.file.demo {
-            clients.push(demo_client(&config.issuer)?);
-        }
-        let registry = ClientRegistry::new(clients)
-            .map_err(|id| anyhow::anyhow!("client_id {id:?} is used twice"))?;
+        let registry = client_registry(&config)?;
         let provider = Arc::new(
             Provider::new(
                 config.issuer.clone(),
@@ -113,6 +110,8 @@ impl Gatehouse {
                 .iter()
                 .filter_map(|m| gatehouse_mfa::MethodKind::parse(m))
                 .collect(),
+            trusted_proxies: config.trusted_proxies.clone(),
+            metrics_token: config.file.metrics_token.clone().map(SecretString::from),
         };
         let senders = Senders {
             email: Some(EmailSender::new(&config.email()).context("setting up e-mail")?),
@@ -145,7 +144,9 @@ impl Gatehouse {
         gatehouse_server::router(self.state.clone(), extra)
     }
 
-    /// Serves on `listener` until `shutdown` completes; in-flight requests finish first.
+    /// Serves on `listener` until `shutdown` completes, with the background tasks (key reload,
+    /// retention, configuration reload) and, when configured, the metrics listener. On shutdown the
+    /// listener stops accepting, in-flight requests finish, then the background tasks stop.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -155,18 +156,61 @@ impl Gatehouse {
         let outbox = tokio::spawn(gatehouse_server::outbox::run(self.state.clone(), async {
             let _ = outbox_stopped.await;
         }));
+        let metrics = match self.config.file.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening for metrics on {addr}"))?,
+            ),
+            None => None,
+        };
+        let background = Background::start(&self);
+        if let Some(metrics) = metrics {
+            let router = gatehouse_server::metrics_router(self.state.clone());
+            let stopped = background.stopped();
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(metrics, router)
+                    .with_graceful_shutdown(stopped)
+                    .await
+                {
+                    tracing::error!(error = %e, "the metrics listener failed");
+                }
+            });
+        }
         let app = self
             .router()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
+        tracing::info!("requests finished; stopping background tasks");
         // The worker finishes the message it is sending; the rest wait in the outbox.
         let _ = stop_outbox.send(());
         let _ = outbox.await;
-        served?;
-        Ok(())
+        background.stop().await;
+        tracing::info!("stopped");
+        Ok(served?)
     }
+
+    /// Re-reads the client and organisation files and puts them in force; on any problem the previous
+    /// configuration stays and the error names the file and field.
+    pub fn reload_config(&self) -> anyhow::Result<()> {
+        Reloader::new(self).reload()
+    }
+
+    /// One retention pass now (the background task runs one every `retention_interval_seconds`).
+    pub async fn remove_expired(&self) -> anyhow::Result<gatehouse_store::retention::Removed> {
+        crate::background::remove_expired(&self.db, &self.config, self.provider.now()).await
+    }
+}
+
+/// The registered clients: the client files, plus the demo app when the demo is on.
+pub(crate) fn client_registry(config: &Config) -> anyhow::Result<ClientRegistry> {
+    let mut clients = config.clients.clone();
+    if config.file.demo {
+        clients.push(demo_client(&config.issuer)?);
+    }
+    ClientRegistry::new(clients).map_err(|id| anyhow::anyhow!("client_id {id:?} is used twice"))
 }
 
 /// The default theme and every theme a client or an organisation names, each checked now.

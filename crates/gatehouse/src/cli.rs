@@ -127,12 +127,6 @@ enum KeysCommand {
 
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     match execute(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -144,6 +138,7 @@ pub async fn run() -> ExitCode {
 
 async fn execute(cli: Cli) -> anyhow::Result<()> {
     let config = config::load(&cli.config)?;
+    crate::logging::init(config.file.log_format);
     match cli.command {
         Command::Serve => serve(config).await,
         Command::Migrate => {
@@ -214,20 +209,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
-    let provider = gatehouse.provider.clone();
-    tokio::spawn(async move {
-        // Keys rotated by `gatehouse keys rotate` (or another node) are picked up, and take over
-        // signing, within KEY_PUBLISH_AHEAD seconds.
-        let period =
-            std::time::Duration::from_secs(gatehouse_oidc::KEY_PUBLISH_AHEAD.unsigned_abs());
-        let mut tick = tokio::time::interval(period);
-        loop {
-            tick.tick().await;
-            if let Err(e) = provider.reload_keys().await {
-                tracing::warn!(error = %e, "reloading signing keys failed");
-            }
-        }
-    });
+    let listen = listener.local_addr().unwrap_or(listen);
     println!("Gatehouse is running at {issuer}/ (listening on {listen})");
     if demo {
         println!("Demo mode: open {issuer}/ and choose \"Try it: sign in to the demo app\"");
@@ -254,6 +236,7 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
+    tracing::info!("shutting down: finishing requests under way");
 }
 
 async fn existing_user(db: &Database, email: &str) -> anyhow::Result<gatehouse_store::users::User> {

@@ -43,6 +43,7 @@ pub async fn record(
     detail: Value,
     client: &ClientInfo,
 ) {
+    state.0.metrics.audit_event(kind, &detail);
     let event = AuditEvent {
         user_id: user_id.map(str::to_owned),
         kind: kind.to_owned(),

@@ -24,6 +24,7 @@ pub async fn token(
         Ok(c) => c,
         Err(e) => return client_auth_error(&e),
     };
+    let grant_type = params.get("grant_type").cloned().unwrap_or_default();
     match state
         .0
         .provider
@@ -33,7 +34,10 @@ pub async fn token(
         })
         .await
     {
-        Ok(response) => (no_store(), Json(response)).into_response(),
+        Ok(response) => {
+            state.0.metrics.token_issued(&grant_type);
+            (no_store(), Json(response)).into_response()
+        }
         Err(TokenError::Client(e)) => client_auth_error(&e),
         Err(TokenError::OAuth(e)) => oauth_error(&e),
         Err(TokenError::Server(e)) => {
