@@ -47,6 +47,9 @@ enum Command {
     Migrate,
     /// Load and validate the configuration and every client file, then exit.
     CheckConfig,
+    /// Ask the server at `listen` whether it is ready (`/health/ready`); exit 0 if so, 1 if not. For a
+    /// container's health check.
+    HealthCheck,
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -147,6 +150,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CheckConfig => check_config(&cli.config, &config),
+        Command::HealthCheck => health_check(&config).await,
         Command::User(UserCommand::Add {
             email,
             name,
@@ -198,6 +202,25 @@ fn check_config(path: &Path, config: &Config) -> anyhow::Result<()> {
     config.master_key()?;
     crate::app::load_themes(config)?;
     println!("{}: ok ({} clients)", path.display(), config.clients.len());
+    Ok(())
+}
+
+async fn health_check(config: &Config) -> anyhow::Result<()> {
+    let mut addr = config.file.listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?
+        .get(format!("http://{addr}/health/ready"))
+        .send()
+        .await
+        .with_context(|| format!("asking {addr}"))?;
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    anyhow::ensure!(status.is_success(), "not ready ({status}): {body}");
+    println!("ready");
     Ok(())
 }
 

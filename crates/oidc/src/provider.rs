@@ -84,7 +84,7 @@ impl Provider {
                 .collect::<Result<Vec<_>>>()?;
             // Nodes starting together on a fresh database race here; the store allows one unretired key
             // per algorithm, so the loser's insert fails and it takes the winner's keys instead.
-            let created = provider.store.rotate_signing_keys(&new, now).await;
+            let created = provider.store.add_first_signing_keys(&new).await;
             provider.reload_keys().await?;
             if let Err(e) = created
                 && !provider.keys.current().missing_algs().is_empty()

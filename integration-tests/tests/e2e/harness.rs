@@ -31,6 +31,8 @@ pub type Rp = CoreClient<
 
 pub struct TestServer {
     pub issuer: String,
+    /// Where this server listens: the issuer's origin, except for a second node behind the same issuer.
+    pub base: String,
     pub clock: Arc<OffsetClock>,
     pub db: Database,
     pub passwords: Passwords,
@@ -40,8 +42,12 @@ pub struct TestServer {
     /// The SMS outbox: one JSON line per text message.
     pub sms_outbox: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
+    /// Finishes when the server has shut down (requests done, background tasks stopped).
+    stopped: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     schema: Option<(String, String)>,
-    _dir: tempfile::TempDir,
+    /// The folder with gatehouse.toml, clients/ and organisations/.
+    pub dir: PathBuf,
+    _dir: Option<tempfile::TempDir>,
 }
 
 fn repo() -> PathBuf {
@@ -219,10 +225,11 @@ impl TestServer {
         let passwords = gatehouse.passwords.clone();
         let provider = gatehouse.provider.clone();
         let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(gatehouse.serve(listener, async {
+        let stopped = tokio::spawn(gatehouse.serve(listener, async {
             let _ = rx.await;
         }));
         Self {
+            base: issuer.clone(),
             issuer,
             clock,
             db,
@@ -231,8 +238,60 @@ impl TestServer {
             smtp,
             sms_outbox,
             shutdown: Some(tx),
+            stopped: Some(stopped),
             schema,
-            _dir: dir,
+            dir: dir.path().to_owned(),
+            _dir: Some(dir),
+        }
+    }
+
+    /// A second Gatehouse on the same database, configuration, master key and issuer, listening on a
+    /// port of its own: another node behind the same load balancer. It shares nothing in memory with
+    /// `self`; drop it before `self`.
+    pub async fn second_node(&self) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let config = gatehouse::config::load(&self.dir.join("gatehouse.toml")).unwrap();
+        let db = match &self.schema {
+            Some((url, schema)) => Database::connect_with_schema(url, Some(schema))
+                .await
+                .unwrap(),
+            None => Database::connect(&config.database_url).await.unwrap(),
+        };
+        let clock = Arc::new(OffsetClock::default());
+        let gatehouse = Gatehouse::build_with_database(config, clock.clone(), db.clone())
+            .await
+            .unwrap();
+        let (passwords, provider) = (gatehouse.passwords.clone(), gatehouse.provider.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let stopped = tokio::spawn(gatehouse.serve(listener, async {
+            let _ = rx.await;
+        }));
+        Self {
+            issuer: self.issuer.clone(),
+            base,
+            clock,
+            db,
+            passwords,
+            provider,
+            smtp: SmtpSink::start().await,
+            sms_outbox: self.sms_outbox.clone(),
+            shutdown: Some(tx),
+            stopped: Some(stopped),
+            schema: None,
+            dir: self.dir.clone(),
+            _dir: None,
+        }
+    }
+
+    /// Shuts the server down as SIGTERM would, and waits until it has stopped.
+    pub async fn shut_down(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.stopped.take() {
+            Some(stopped) => stopped.await?,
+            None => Ok(()),
         }
     }
 
@@ -249,7 +308,7 @@ impl TestServer {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.issuer)
+        format!("{}{path}", self.base)
     }
 
     /// Adds a user with [`PASSWORD`]; returns its id (the `sub`).
@@ -576,4 +635,38 @@ pub fn totp_secret_on(page: &str) -> gatehouse_mfa::totp::TotpSecret {
             .as_bytes()
             .to_vec(),
     )
+}
+
+/// Log output captured in memory, one JSON object per line, as `log_format = "json"` writes it.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Captures every log line written on this thread (a `#[tokio::test]` runs the servers it starts on
+/// its own thread) at Gatehouse's most detailed level, in the production JSON format, until the guard
+/// is dropped.
+pub fn capture_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = gatehouse::logging::subscriber(
+        gatehouse::config::LogFormat::Json,
+        "info,gatehouse=trace,gatehouse_server=trace,gatehouse_oidc=trace,gatehouse_login=trace,gatehouse_mfa=trace,gatehouse_store=trace,gatehouse_notify=trace,tower_http=trace",
+        move || writer.clone(),
+    );
+    (logs, tracing::subscriber::set_default(subscriber))
 }
