@@ -145,15 +145,21 @@ impl TestServer {
 
     /// Starts a server; `extra` is appended to its gatehouse.toml.
     pub async fn start_with(extra: &str) -> Self {
-        Self::start_at("127.0.0.1", extra).await
+        Self::start_at("127.0.0.1", extra, None).await
+    }
+
+    /// Starts a server on PostgreSQL (`DATABASE_URL`) that reaches it through `via` (`host:port`, e.g.
+    /// a [`TcpProxy`]) instead of the address in the URL.
+    pub async fn start_via(via: std::net::SocketAddr) -> Self {
+        Self::start_at("127.0.0.1", "", Some(via)).await
     }
 
     /// Starts a server whose issuer is `http://localhost:PORT`: passkeys need a host name.
     pub async fn start_on_localhost() -> Self {
-        Self::start_at("localhost", "").await
+        Self::start_at("localhost", "", None).await
     }
 
-    async fn start_at(host: &str, extra: &str) -> Self {
+    async fn start_at(host: &str, extra: &str, via: Option<std::net::SocketAddr>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let issuer = format!("http://{host}:{}", listener.local_addr().unwrap().port());
@@ -210,7 +216,7 @@ impl TestServer {
             Ok(url) if !url.is_empty() => {
                 let schema = format!("e2e_{}", uuid_like());
                 (
-                    Database::connect_with_schema(&url, Some(&schema))
+                    Database::connect_with_schema(&through(&url, via), Some(&schema))
                         .await
                         .unwrap(),
                     Some((url, schema)),
@@ -669,4 +675,65 @@ pub fn capture_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
         move || writer.clone(),
     );
     (logs, tracing::subscriber::set_default(subscriber))
+}
+
+/// `url` with its host and port replaced by `via`, when given.
+fn through(url: &str, via: Option<std::net::SocketAddr>) -> String {
+    let Some(via) = via else {
+        return url.to_owned();
+    };
+    let mut parsed = url::Url::parse(url).unwrap();
+    parsed.set_ip_host(via.ip()).unwrap();
+    parsed.set_port(Some(via.port())).unwrap();
+    parsed.to_string()
+}
+
+/// A TCP proxy on 127.0.0.1 that can be cut (every connection through it closed, new ones closed at
+/// once) and restored: a database outage without stopping the database other tests use.
+pub struct TcpProxy {
+    pub addr: std::net::SocketAddr,
+    cut: Arc<tokio::sync::watch::Sender<bool>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl TcpProxy {
+    pub async fn start(upstream: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cut = Arc::new(tokio::sync::watch::channel(false).0);
+        let accept_cut = cut.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if *accept_cut.borrow() {
+                    continue; // dropped: closed at once
+                }
+                let mut cut = accept_cut.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.wait_for(|cut| *cut) => {}
+                    }
+                });
+            }
+        });
+        Self { addr, cut, accept }
+    }
+
+    pub fn cut(&self) {
+        self.cut.send_replace(true);
+    }
+
+    pub fn restore(&self) {
+        self.cut.send_replace(false);
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.cut.send_replace(true);
+        self.accept.abort();
+    }
 }

@@ -20,6 +20,7 @@ mod live_config;
 mod log_secrets;
 mod logout;
 mod operations;
+mod outage;
 mod passkeys;
 mod password_policy;
 mod password_reset;

@@ -5,7 +5,6 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use gatehouse_oidc::OAuthError;
 use gatehouse_oidc::token::{TokenError, TokenRequest};
 
 use super::{client_auth_error, form_params, no_store, oauth_error, presented_credentials};
@@ -42,7 +41,7 @@ pub async fn token(
         Err(TokenError::OAuth(e)) => oauth_error(&e),
         Err(TokenError::Server(e)) => {
             tracing::error!(error = %e, "token request failed");
-            oauth_error(&OAuthError::server_error())
+            oauth_error(&e.to_oauth())
         }
     }
 }
