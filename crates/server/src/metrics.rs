@@ -176,7 +176,7 @@ impl Metrics {
             .inc();
     }
 
-    /// Sets the number of messages waiting in the outbox (for the outbox worker to call).
+    /// Sets the number of messages waiting in the outbox.
     pub fn set_outbox_depth(&self, depth: i64) {
         self.0.outbox_depth.set(depth);
     }
@@ -229,8 +229,16 @@ pub async fn metrics_with_token(State(state): State<AppState>, headers: HeaderMa
     scrape(State(state)).await
 }
 
-/// The metrics, unauthenticated: for the separate metrics port only.
+/// The metrics, unauthenticated: for the separate metrics port only. The outbox depth is read from the
+/// database at each scrape (it is the same on every node).
 pub async fn scrape(State(state): State<AppState>) -> Response {
+    let depth = tokio::time::timeout(Duration::from_secs(1), state.0.db.outbox_depth()).await;
+    if let Ok(Ok(depth)) = depth {
+        state
+            .0
+            .metrics
+            .set_outbox_depth(i64::try_from(depth).unwrap_or(i64::MAX));
+    }
     (
         [(header::CONTENT_TYPE, CONTENT_TYPE)],
         state.0.metrics.render(),
