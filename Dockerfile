@@ -6,6 +6,7 @@
 # Mount your own gatehouse.toml, clients/ and organisations/ at /etc/gatehouse (the image carries the
 # repository's config/ as an example), and a volume at /var/lib/gatehouse for an SQLite database.
 
+# The full Rust image carries pkg-config and libssl-dev, which the openssl crate (under josekit) needs.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
@@ -13,6 +14,10 @@ RUN cargo build --release --locked --bin gatehouse \
     && cp target/release/gatehouse /usr/local/bin/gatehouse
 
 FROM debian:bookworm-slim
+# libssl3: josekit signs with OpenSSL; ca-certificates for the OpenSSL side (rustls carries its own roots).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libssl3 ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /var/lib/gatehouse --shell /usr/sbin/nologin gatehouse \
     && mkdir -p /var/lib/gatehouse /etc/gatehouse \
     && chown gatehouse:gatehouse /var/lib/gatehouse
