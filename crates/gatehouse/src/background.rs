@@ -54,7 +54,7 @@ impl Background {
         }));
 
         tasks.push(tokio::spawn(
-            Reloader::new(gatehouse).run(gatehouse.config.file.watch_config, stop.subscribe()),
+            Reloader::new(gatehouse).start(gatehouse.config.file.watch_config, stop.subscribe()),
         ));
         Self { stop, tasks }
     }

@@ -20,8 +20,8 @@ use gatehouse_oidc::client::{Client, ClientKind, ClientRegistry, ClientSecret, G
 use gatehouse_oidc::keys::SigningAlg;
 use gatehouse_oidc::scope::Scopes;
 use gatehouse_oidc::{Lifetimes, MasterKey};
-use gatehouse_server::outbox::OutboxPolicy;
 use gatehouse_server::forwarded::TrustedProxies;
+use gatehouse_server::outbox::OutboxPolicy;
 use serde::{Deserialize, Serialize};
 use url::Url;
 

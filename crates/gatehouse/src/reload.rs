@@ -44,6 +44,24 @@ impl Reloader {
     /// Loads and checks every file, then swaps the clients and organisations in.
     pub(crate) fn reload(&self) -> anyhow::Result<()> {
         let fresh = config::load(&self.source)?;
+        // Themes are compiled at start; a file naming one that is not loaded would silently get the
+        // default, so it is refused instead.
+        let themes = fresh
+            .clients
+            .iter()
+            .filter_map(|c| Some((format!("client {:?}", c.id), c.theme.as_deref()?)))
+            .chain(
+                fresh
+                    .organisations
+                    .iter()
+                    .map(|o| (format!("organisation {:?}", o.id), o.theme.as_str())),
+            );
+        for (owner, theme) in themes {
+            anyhow::ensure!(
+                self.state.has_theme(theme),
+                "{owner}: theme {theme:?} is not loaded (themes load at start: restart to add one)"
+            );
+        }
         let registry = client_registry(&fresh)?;
         let clients = registry.all().len();
         self.provider.clients.replace(registry);
@@ -68,11 +86,26 @@ impl Reloader {
         }
     }
 
-    /// Reloads on file changes (when `watch` is on) and on SIGHUP, until `stop` turns true.
-    pub(crate) async fn run(self, watch: bool, mut stop: watch::Receiver<bool>) {
-        let (changed, mut changes) = mpsc::unbounded_channel::<()>();
-        let _watcher = if watch { self.watch(changed) } else { None };
-        let mut hangup = hangup_signal();
+    /// Starts watching now (when `watch` is on: a change from this moment on is seen) and returns the
+    /// task that reloads on file changes and on SIGHUP until `stop` turns true.
+    pub(crate) fn start(
+        self,
+        watch: bool,
+        stop: watch::Receiver<bool>,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let (changed, changes) = mpsc::unbounded_channel::<()>();
+        let watcher = if watch { self.watch(changed) } else { None };
+        let hangup = hangup_signal();
+        self.run(watcher, changes, hangup, stop)
+    }
+
+    async fn run(
+        self,
+        _watcher: Option<notify::RecommendedWatcher>,
+        mut changes: mpsc::UnboundedReceiver<()>,
+        mut hangup: Hangup,
+        mut stop: watch::Receiver<bool>,
+    ) {
         loop {
             tokio::select! {
                 Some(()) = changes.recv() => {

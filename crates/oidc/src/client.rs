@@ -166,6 +166,7 @@ mod registry_tests {
             consent: false,
             require_pkce: true,
             require_mfa: false,
+            theme: None,
         }
     }
 

@@ -192,6 +192,11 @@ impl AppState {
             .get(crate::theme_choice::requested().as_deref())
     }
 
+    /// Whether the theme `name` was loaded at start (themes are compiled once; a new one needs a restart).
+    pub fn has_theme(&self, name: &str) -> bool {
+        self.0.themes.get(Some(name)).name() == name
+    }
+
     /// The theme a sign-in for `client_id` by a person of `organisation_id` (when known) is shown in:
     /// the client's, else the organisation's; `None` for the default.
     pub fn theme_for(

@@ -69,6 +69,7 @@ async fn a_changed_redirect_uri_takes_effect_without_a_restart() {
 async fn a_broken_client_file_is_refused_and_the_previous_configuration_stays() {
     let (logs, _guard) = capture_logs();
     let server = TestServer::start().await;
+    assert_eq!(authorize_status(&server, OLD).await, 303);
     std::fs::write(
         spa_file(&server),
         "client_id = \"spa\"\nredirect_uris = 7\n",
@@ -88,7 +89,8 @@ async fn a_broken_client_file_is_refused_and_the_previous_configuration_stays() 
         .collect();
     assert!(
         refused.iter().any(|l| l.contains("spa.toml")),
-        "the log names the broken file: {refused:?}"
+        "the log names the broken file: {refused:?}\n{}",
+        logs.text()
     );
     assert_eq!(
         authorize_status(&server, OLD).await,
@@ -116,4 +118,34 @@ async fn sighup_reloads_when_watching_is_off() {
     assert!(status.success());
     until_status(&server, NEW, 303).await;
     assert_eq!(authorize_status(&server, OLD).await, 400);
+}
+
+#[tokio::test]
+async fn a_theme_that_was_not_loaded_at_start_is_refused_on_reload() {
+    let (logs, _guard) = capture_logs();
+    let server = TestServer::start().await;
+    assert_eq!(authorize_status(&server, OLD).await, 303);
+    let path = spa_file(&server);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(OLD, NEW)
+        .replace("theme = \"harbour\"", "theme = \"lagoon\"");
+    assert!(text.contains("lagoon"));
+    std::fs::write(path, text).unwrap();
+    for _ in 0..50 {
+        if logs.text().contains("configuration reload refused") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        logs.text()
+            .lines()
+            .any(|l| l.contains("configuration reload refused")
+                && l.contains("theme \\\"lagoon\\\" is not loaded")),
+        "{}",
+        logs.text()
+    );
+    assert_eq!(authorize_status(&server, NEW).await, 400, "nothing changed");
+    assert_eq!(authorize_status(&server, OLD).await, 303);
 }
