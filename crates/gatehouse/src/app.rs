@@ -21,7 +21,6 @@ use tokio::net::TcpListener;
 use crate::background::Background;
 use crate::config::Config;
 use crate::demo;
-use crate::reload::Reloader;
 
 pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_PASSWORD: &str = "correct-horse-demo";
@@ -190,17 +189,6 @@ impl Gatehouse {
         background.stop().await;
         tracing::info!("stopped");
         Ok(served?)
-    }
-
-    /// Re-reads the client and organisation files and puts them in force; on any problem the previous
-    /// configuration stays and the error names the file and field.
-    pub fn reload_config(&self) -> anyhow::Result<()> {
-        Reloader::new(self).reload()
-    }
-
-    /// One retention pass now (the background task runs one every `retention_interval_seconds`).
-    pub async fn remove_expired(&self) -> anyhow::Result<gatehouse_store::retention::Removed> {
-        crate::background::remove_expired(&self.db, &self.config, self.provider.now()).await
     }
 }
 

@@ -96,11 +96,7 @@ where
 
 /// Deletes what expired before `now`, and attempt counters older than three of the longest counting
 /// window (a window counts for at most two of its lengths).
-pub(crate) async fn remove_expired(
-    db: &Database,
-    config: &Config,
-    now: i64,
-) -> anyhow::Result<Removed> {
+async fn remove_expired(db: &Database, config: &Config, now: i64) -> anyhow::Result<Removed> {
     let longest_window = config
         .file
         .login_throttle

@@ -42,7 +42,7 @@ impl Reloader {
     }
 
     /// Loads and checks every file, then swaps the clients and organisations in.
-    pub(crate) fn reload(&self) -> anyhow::Result<()> {
+    fn reload(&self) -> anyhow::Result<()> {
         let fresh = config::load(&self.source)?;
         // Themes are compiled at start; a file naming one that is not loaded would silently get the
         // default, so it is refused instead.
