@@ -113,6 +113,9 @@ async fn remove_expired(db: &Database, config: &Config, now: i64) -> anyhow::Res
             revoked_access_tokens = removed.revoked_access_tokens,
             ceremonies = removed.ceremonies,
             remembered_devices = removed.remembered_devices,
+            password_resets = removed.password_resets,
+            sign_in_links = removed.sign_in_links,
+            sent_emails = removed.sent_emails,
             attempt_counters = removed.attempt_counters,
             "deleted expired rows"
         );

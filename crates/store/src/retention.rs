@@ -1,15 +1,19 @@
 //! Deleting what can no longer be used: expired sessions, pending sign-ins, codes, refresh tokens,
-//! revocation records, WebAuthn ceremonies, remembered devices, and attempt counters whose window no
-//! longer counts. Every row removed here would be refused anyway; removing it keeps tables small and
-//! leaves no stale hashes behind.
+//! revocation records, WebAuthn ceremonies, remembered devices, password resets, sign-in links, and
+//! attempt counters whose window no longer counts. Every row removed here would be refused anyway;
+//! removing it keeps tables small and leaves no stale hashes behind. E-mails the outbox has sent (or
+//! given up on) go a day later: their text may hold a code, which is nothing to keep.
 
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 
 use crate::Database;
 use crate::entities::{
-    attempt_counter, auth_flow, authorization_code, ceremony, refresh_token, remembered_device,
-    revoked_access_token, session,
+    attempt_counter, auth_flow, authorization_code, ceremony, outbox_message, password_reset,
+    refresh_token, remembered_device, revoked_access_token, session, sign_in_link,
 };
+
+/// How long a sent (or abandoned) e-mail stays in the outbox, for an operator looking into a complaint.
+pub const SENT_EMAIL_KEPT_SECONDS: i64 = 24 * 3600;
 use crate::error::StoreError;
 
 /// How many rows one pass removed, per table.
@@ -22,6 +26,9 @@ pub struct Removed {
     pub revoked_access_tokens: u64,
     pub ceremonies: u64,
     pub remembered_devices: u64,
+    pub password_resets: u64,
+    pub sign_in_links: u64,
+    pub sent_emails: u64,
     pub attempt_counters: u64,
 }
 
@@ -34,6 +41,9 @@ impl Removed {
             + self.revoked_access_tokens
             + self.ceremonies
             + self.remembered_devices
+            + self.password_resets
+            + self.sign_in_links
+            + self.sent_emails
             + self.attempt_counters
     }
 }
@@ -81,6 +91,25 @@ impl Database {
                 .rows_affected,
             remembered_devices: remembered_device::Entity::delete_many()
                 .filter(remembered_device::Column::ExpiresAt.lt(now))
+                .exec(conn)
+                .await?
+                .rows_affected,
+            password_resets: password_reset::Entity::delete_many()
+                .filter(password_reset::Column::ExpiresAt.lt(now))
+                .exec(conn)
+                .await?
+                .rows_affected,
+            sign_in_links: sign_in_link::Entity::delete_many()
+                .filter(sign_in_link::Column::ExpiresAt.lt(now))
+                .exec(conn)
+                .await?
+                .rows_affected,
+            sent_emails: outbox_message::Entity::delete_many()
+                .filter(
+                    outbox_message::Column::SentAt
+                        .lt(now - SENT_EMAIL_KEPT_SECONDS)
+                        .or(outbox_message::Column::FailedAt.lt(now - SENT_EMAIL_KEPT_SECONDS)),
+                )
                 .exec(conn)
                 .await?
                 .rows_affected,
@@ -175,6 +204,51 @@ mod tests {
         db.remember_device(&format!("device-{tag}"), "u", "Firefox", 1, expires_at)
             .await
             .unwrap();
+        use sea_orm::ActiveValue::Set;
+        password_reset::Entity::insert(password_reset::ActiveModel {
+            id_hash: Set(format!("reset-{tag}")),
+            browser_hash: Set("b".into()),
+            user_id: Set(None),
+            email: Set("ann@example.com".into()),
+            code: Set("hash".into()),
+            attempts: Set(0),
+            created_at: Set(1),
+            expires_at: Set(expires_at),
+            verified_at: Set(None),
+            used_at: Set(None),
+        })
+        .exec(&db.conn)
+        .await
+        .unwrap();
+        sign_in_link::Entity::insert(sign_in_link::ActiveModel {
+            token_hash: Set(format!("link-{tag}")),
+            flow_hash: Set("f".into()),
+            browser_hash: Set("b".into()),
+            user_id: Set("u".into()),
+            created_at: Set(1),
+            expires_at: Set(expires_at),
+            used_at: Set(None),
+        })
+        .exec(&db.conn)
+        .await
+        .unwrap();
+        // An e-mail sent at `expires_at - SENT_EMAIL_KEPT_SECONDS`: due for deletion at `expires_at`.
+        outbox_message::Entity::insert(outbox_message::ActiveModel {
+            id: Set(format!("mail-{tag}")),
+            recipient: Set("ann@example.com".into()),
+            subject: Set("s".into()),
+            body_text: Set("t".into()),
+            body_html: Set(None),
+            created_at: Set(1),
+            next_attempt_at: Set(1),
+            attempts: Set(1),
+            sent_at: Set(Some(expires_at - SENT_EMAIL_KEPT_SECONDS)),
+            failed_at: Set(None),
+            last_error: Set(None),
+        })
+        .exec(&db.conn)
+        .await
+        .unwrap();
     }
 
     #[tokio::test]
@@ -199,6 +273,9 @@ mod tests {
                 revoked_access_tokens: 1,
                 ceremonies: 1,
                 remembered_devices: 1,
+                password_resets: 1,
+                sign_in_links: 1,
+                sent_emails: 1,
                 attempt_counters: 1,
             }
         );
