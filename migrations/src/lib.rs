@@ -13,8 +13,8 @@ mod m0006_remembered_devices;
 mod m0007_phone_numbers;
 mod m0008_outbox_and_resets;
 mod m0009_backup_links;
-mod m0201_legacy_accounts;
 mod m0101_one_signing_key_per_alg;
+mod m0201_legacy_accounts;
 
 pub struct Migrator;
 

@@ -65,7 +65,8 @@ impl Reloader {
         let registry = client_registry(&fresh)?;
         let clients = registry.all().len();
         self.provider.clients.replace(registry);
-        self.state.replace_organisations(&fresh.organisations);
+        self.state
+            .replace_organisations(&fresh.organisations, fresh.password_policies.clone());
         tracing::info!(
             clients,
             organisations = fresh.organisations.len(),

@@ -51,7 +51,7 @@ pub struct Settings {
     /// Every organisation, by id; `default` always exists. The list at start; a reload replaces it
     /// through [`AppState::replace_organisations`].
     pub organisations: Vec<Organisation>,
-    /// Each organisation's rules for new passwords, by organisation id.
+    /// Each organisation's rules for new passwords, by organisation id; at start, like `organisations`.
     pub password_policies: BTreeMap<String, PasswordPolicy>,
     /// The name people see for this service; also the issuer label in authenticator apps.
     pub display_name: String,
@@ -91,8 +91,8 @@ pub(crate) struct Inner {
     /// Passkeys, when the issuer has a host name (browsers refuse passkeys for IP addresses).
     pub passkeys: Option<Passkeys>,
     pub settings: Settings,
-    /// The organisations now in force (swapped whole when their files change).
-    pub organisations: ArcSwap<Vec<Arc<Organisation>>>,
+    /// The organisations and their password rules now in force (swapped whole when their files change).
+    pub organisations: ArcSwap<LiveOrganisations>,
     pub metrics: Metrics,
     pub discovery_json: String,
     /// Wakes the outbox worker when a page queues an e-mail.
@@ -124,7 +124,10 @@ impl AppState {
             email: senders.email,
             sms: senders.sms,
             passkeys: senders.passkeys,
-            organisations: ArcSwap::from_pointee(shared(&settings.organisations)),
+            organisations: ArcSwap::from_pointee(LiveOrganisations::new(
+                &settings.organisations,
+                settings.password_policies.clone(),
+            )),
             metrics: Metrics::default(),
             settings,
             discovery_json,
@@ -142,8 +145,15 @@ impl AppState {
     }
 
     /// Puts a reloaded list of organisations in force at once; requests under way keep what they read.
-    pub fn replace_organisations(&self, organisations: &[Organisation]) {
-        self.0.organisations.store(Arc::new(shared(organisations)));
+    pub fn replace_organisations(
+        &self,
+        organisations: &[Organisation],
+        password_policies: BTreeMap<String, PasswordPolicy>,
+    ) {
+        self.0.organisations.store(Arc::new(LiveOrganisations::new(
+            organisations,
+            password_policies,
+        )));
     }
 
     /// Whether people of any organisation may add a factor of this kind here (and, for passkeys,
@@ -152,6 +162,7 @@ impl AppState {
         self.0
             .organisations
             .load()
+            .list
             .iter()
             .any(|o| o.methods.contains(&method))
             && (method != MethodKind::Passkey || self.0.passkeys.is_some())
@@ -166,7 +177,8 @@ impl AppState {
 
     /// The organisation `id`, or the default one when it is not (or no longer) configured.
     pub fn organisation(&self, id: &str) -> Option<Arc<Organisation>> {
-        let all = self.0.organisations.load();
+        let live = self.0.organisations.load();
+        let all = &live.list;
         all.iter()
             .find(|o| o.id == id)
             .or_else(|| all.iter().find(|o| o.id == "default"))
@@ -177,7 +189,8 @@ impl AppState {
     /// the default organisation when it is not, or no longer, configured). Check with
     /// [`gatehouse_login::password_policy::check`].
     pub fn password_policy(&self, organisation_id: &str) -> PasswordPolicy {
-        let policies = &self.0.settings.password_policies;
+        let live = self.0.organisations.load();
+        let policies = &live.password_policies;
         policies
             .get(organisation_id)
             .or_else(|| policies.get("default"))
@@ -218,6 +231,21 @@ impl AppState {
     }
 }
 
-fn shared(organisations: &[Organisation]) -> Vec<Arc<Organisation>> {
-    organisations.iter().cloned().map(Arc::new).collect()
+/// The organisations in force, with their password rules: replaced together on reload.
+#[derive(Debug)]
+pub(crate) struct LiveOrganisations {
+    pub list: Vec<Arc<Organisation>>,
+    pub password_policies: BTreeMap<String, PasswordPolicy>,
+}
+
+impl LiveOrganisations {
+    fn new(
+        organisations: &[Organisation],
+        password_policies: BTreeMap<String, PasswordPolicy>,
+    ) -> Self {
+        Self {
+            list: organisations.iter().cloned().map(Arc::new).collect(),
+            password_policies,
+        }
+    }
 }
