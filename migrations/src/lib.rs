@@ -13,6 +13,7 @@ mod m0006_remembered_devices;
 mod m0007_phone_numbers;
 mod m0008_outbox_and_resets;
 mod m0009_backup_links;
+mod m0101_one_signing_key_per_alg;
 mod m0201_legacy_accounts;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_outbox_and_resets::Migration),
             Box::new(m0009_backup_links::Migration),
             Box::new(m0201_legacy_accounts::Migration),
+            Box::new(m0101_one_signing_key_per_alg::Migration),
         ]
     }
 }

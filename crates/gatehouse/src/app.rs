@@ -18,6 +18,7 @@ use gatehouse_store::{Database, StoreError};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 
+use crate::background::Background;
 use crate::config::Config;
 use crate::demo;
 
@@ -51,12 +52,7 @@ impl Gatehouse {
     ) -> anyhow::Result<Self> {
         db.migrate().await.context("migrating the database")?;
         let master_key = config.master_key()?;
-        let mut clients = config.clients.clone();
-        if config.file.demo {
-            clients.push(demo_client(&config.issuer)?);
-        }
-        let registry = ClientRegistry::new(clients)
-            .map_err(|id| anyhow::anyhow!("client_id {id:?} is used twice"))?;
+        let registry = client_registry(&config)?;
         let provider = Arc::new(
             Provider::new(
                 config.issuer.clone(),
@@ -113,6 +109,8 @@ impl Gatehouse {
                 .iter()
                 .filter_map(|m| gatehouse_mfa::MethodKind::parse(m))
                 .collect(),
+            trusted_proxies: config.trusted_proxies.clone(),
+            metrics_token: config.file.metrics_token.clone().map(SecretString::from),
         };
         let senders = Senders {
             email: Some(EmailSender::new(&config.email()).context("setting up e-mail")?),
@@ -145,7 +143,9 @@ impl Gatehouse {
         gatehouse_server::router(self.state.clone(), extra)
     }
 
-    /// Serves on `listener` until `shutdown` completes; in-flight requests finish first.
+    /// Serves on `listener` until `shutdown` completes, with the background tasks (key reload,
+    /// retention, configuration reload) and, when configured, the metrics listener. On shutdown the
+    /// listener stops accepting, in-flight requests finish, then the background tasks stop.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -155,18 +155,50 @@ impl Gatehouse {
         let outbox = tokio::spawn(gatehouse_server::outbox::run(self.state.clone(), async {
             let _ = outbox_stopped.await;
         }));
+        let metrics = match self.config.file.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening for metrics on {addr}"))?,
+            ),
+            None => None,
+        };
+        let background = Background::start(&self);
+        if let Some(metrics) = metrics {
+            let router = gatehouse_server::metrics_router(self.state.clone());
+            let stopped = background.stopped();
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(metrics, router)
+                    .with_graceful_shutdown(stopped)
+                    .await
+                {
+                    tracing::error!(error = %e, "the metrics listener failed");
+                }
+            });
+        }
         let app = self
             .router()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
+        tracing::info!("requests finished; stopping background tasks");
         // The worker finishes the message it is sending; the rest wait in the outbox.
         let _ = stop_outbox.send(());
         let _ = outbox.await;
-        served?;
-        Ok(())
+        background.stop().await;
+        tracing::info!("stopped");
+        Ok(served?)
     }
+}
+
+/// The registered clients: the client files, plus the demo app when the demo is on.
+pub(crate) fn client_registry(config: &Config) -> anyhow::Result<ClientRegistry> {
+    let mut clients = config.clients.clone();
+    if config.file.demo {
+        clients.push(demo_client(&config.issuer)?);
+    }
+    ClientRegistry::new(clients).map_err(|id| anyhow::anyhow!("client_id {id:?} is used twice"))
 }
 
 /// The default theme and every theme a client or an organisation names, each checked now.

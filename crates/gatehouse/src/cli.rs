@@ -47,6 +47,9 @@ enum Command {
     Migrate,
     /// Load and validate the configuration and every client file, then exit.
     CheckConfig,
+    /// Ask the server at `listen` whether it is ready (`/health/ready`); exit 0 if so, 1 if not. For a
+    /// container's health check.
+    HealthCheck,
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -127,12 +130,6 @@ enum KeysCommand {
 
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     match execute(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -144,6 +141,7 @@ pub async fn run() -> ExitCode {
 
 async fn execute(cli: Cli) -> anyhow::Result<()> {
     let config = config::load(&cli.config)?;
+    crate::logging::init(config.file.log_format);
     match cli.command {
         Command::Serve => serve(config).await,
         Command::Migrate => {
@@ -152,6 +150,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CheckConfig => check_config(&cli.config, &config),
+        Command::HealthCheck => health_check(&config).await,
         Command::User(UserCommand::Add {
             email,
             name,
@@ -206,6 +205,25 @@ fn check_config(path: &Path, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn health_check(config: &Config) -> anyhow::Result<()> {
+    let mut addr = config.file.listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?
+        .get(format!("http://{addr}/health/ready"))
+        .send()
+        .await
+        .with_context(|| format!("asking {addr}"))?;
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    anyhow::ensure!(status.is_success(), "not ready ({status}): {body}");
+    println!("ready");
+    Ok(())
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.file.listen;
     let issuer = config.issuer.clone();
@@ -214,20 +232,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
-    let provider = gatehouse.provider.clone();
-    tokio::spawn(async move {
-        // Keys rotated by `gatehouse keys rotate` (or another node) are picked up, and take over
-        // signing, within KEY_PUBLISH_AHEAD seconds.
-        let period =
-            std::time::Duration::from_secs(gatehouse_oidc::KEY_PUBLISH_AHEAD.unsigned_abs());
-        let mut tick = tokio::time::interval(period);
-        loop {
-            tick.tick().await;
-            if let Err(e) = provider.reload_keys().await {
-                tracing::warn!(error = %e, "reloading signing keys failed");
-            }
-        }
-    });
+    let listen = listener.local_addr().unwrap_or(listen);
     println!("Gatehouse is running at {issuer}/ (listening on {listen})");
     if demo {
         println!("Demo mode: open {issuer}/ and choose \"Try it: sign in to the demo app\"");
@@ -254,6 +259,7 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
+    tracing::info!("shutting down: finishing requests under way");
 }
 
 async fn existing_user(db: &Database, email: &str) -> anyhow::Result<gatehouse_store::users::User> {

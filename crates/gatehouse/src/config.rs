@@ -20,6 +20,7 @@ use gatehouse_oidc::client::{Client, ClientKind, ClientRegistry, ClientSecret, G
 use gatehouse_oidc::keys::SigningAlg;
 use gatehouse_oidc::scope::Scopes;
 use gatehouse_oidc::{Lifetimes, MasterKey};
+use gatehouse_server::forwarded::TrustedProxies;
 use gatehouse_server::outbox::OutboxPolicy;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -56,6 +57,26 @@ pub struct ServerFile {
     pub sms: Option<SmsConfig>,
     /// How the e-mail outbox is worked through.
     pub outbox: OutboxFile,
+    /// `text` for people at a terminal, `json` (one object per line) for log collectors.
+    pub log_format: LogFormat,
+    /// Reverse proxies (CIDR ranges or addresses) whose `Forwarded`/`X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
+    /// A separate address serving only `/metrics`, without a token (for the monitoring network).
+    pub metrics_listen: Option<SocketAddr>,
+    /// Bearer token for `/metrics` on the main address; without one it answers 404 there.
+    pub metrics_token: Option<String>,
+    /// How often expired sessions, codes, tokens and counters are deleted, in seconds.
+    pub retention_interval_seconds: u64,
+    /// Reload client and organisation files when they change (they are also reloaded on SIGHUP).
+    pub watch_config: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -156,6 +177,12 @@ impl Default for ServerFile {
             email: None,
             sms: None,
             outbox: OutboxFile::default(),
+            log_format: LogFormat::Text,
+            trusted_proxies: Vec::new(),
+            metrics_listen: None,
+            metrics_token: None,
+            retention_interval_seconds: 3600,
+            watch_config: true,
         }
     }
 }
@@ -291,6 +318,7 @@ pub struct Config {
     pub organisations: Vec<Organisation>,
     /// Each organisation's password rules, by organisation id (every organisation has one).
     pub password_policies: BTreeMap<String, PasswordPolicy>,
+    pub trusted_proxies: TrustedProxies,
     pub source: PathBuf,
 }
 
@@ -378,6 +406,28 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         )
     });
 
+    let trusted_proxies = TrustedProxies::parse(&file.trusted_proxies).unwrap_or_else(|entry| {
+        problems.push(problem(
+            path,
+            "trusted_proxies",
+            format!("{entry:?} is not an IP address or CIDR range"),
+        ));
+        TrustedProxies::default()
+    });
+    if file.retention_interval_seconds == 0 {
+        problems.push(problem(
+            path,
+            "retention_interval_seconds",
+            "must be a positive number of seconds",
+        ));
+    }
+    if file.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+        problems.push(problem(
+            path,
+            "metrics_token",
+            "must be at least 16 characters",
+        ));
+    }
     let clients = load_clients(&file.clients_dir, &mut problems);
     let mut password_policies = BTreeMap::new();
     let organisations = load_organisations(&file, &mut password_policies, &mut problems);
@@ -411,6 +461,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         clients,
         organisations,
         password_policies,
+        trusted_proxies,
         source: path.to_owned(),
     })
 }
@@ -1010,6 +1061,25 @@ redirect_uris = ["https://app.example/cb"]
             message.contains("mfa.methods[1]") && message.contains("carrier-pigeon"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_trusted_proxy_that_is_no_address_is_named() {
+        let (_dir, loaded) = setup(
+            "trusted_proxies = [\"10.0.0.0/8\", \"lb.internal\"]",
+            GOOD_CLIENT,
+        );
+        let message = loaded.unwrap_err().to_string();
+        assert!(
+            message.contains("trusted_proxies") && message.contains("lb.internal"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn forwarded_headers_are_not_trusted_by_default() {
+        let (_dir, loaded) = setup("", GOOD_CLIENT);
+        assert!(loaded.unwrap().trusted_proxies.is_empty());
     }
 
     #[test]

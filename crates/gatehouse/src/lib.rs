@@ -2,7 +2,10 @@
 //! relying party. Integration tests start servers through [`app::Gatehouse`].
 
 pub mod app;
+mod background;
 pub mod cli;
 pub mod config;
 mod demo;
 pub mod import;
+pub mod logging;
+mod reload;

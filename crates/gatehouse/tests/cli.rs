@@ -429,3 +429,97 @@ fn user_import_refuses_a_file_with_an_unknown_column() {
     let missing = setup.run(&["user", "import", "/nonexistent/file.csv"], "");
     assert!(!missing.status.success());
 }
+
+/// One HTTP/1.1 GET on 127.0.0.1:`port`; returns the whole response as text.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::Read as _;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn serve_logs_json_answers_health_checks_and_stops_cleanly_on_sigterm() {
+    use std::io::BufRead as _;
+    let setup = Setup::new(CLIENT);
+    let config = setup.config();
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str(
+        "listen = \"127.0.0.1:0\"\nlog_format = \"json\"\nretention_interval_seconds = 1\n",
+    );
+    std::fs::write(&config, toml).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .env("GATEHOUSE_MASTER_KEY", &setup.master_key)
+        .env_remove("DATABASE_URL")
+        .env_remove("GATEHOUSE_DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    stdout.read_line(&mut banner).unwrap();
+    let port: u16 = banner
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim().trim_end_matches(')').parse().ok())
+        .unwrap_or_else(|| panic!("no port in {banner:?}"));
+
+    let ready = http_get(port, "/health/ready");
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    assert!(
+        ready.to_ascii_lowercase().contains("x-request-id: "),
+        "{ready}"
+    );
+
+    // The health-check command asks the same endpoint, as a container's HEALTHCHECK does.
+    let probe = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("--config")
+        .arg(&config)
+        .arg("health-check")
+        .env("GATEHOUSE_MASTER_KEY", &setup.master_key)
+        .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    assert!(probe.status.success(), "{}", text(&probe.stderr));
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit after SIGTERM: {:?}", out.status);
+    let logs = text(&out.stderr);
+    for line in logs.lines() {
+        let parsed: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(parsed["level"].is_string(), "{line}");
+    }
+    assert!(
+        logs.contains("\"request_id\""),
+        "request lines carry the request id:\n{logs}"
+    );
+    assert!(logs.contains("\"stopped\""), "{logs}");
+
+    // Asked again once stopped, the health check fails.
+    let probe = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("--config")
+        .arg(&config)
+        .arg("health-check")
+        .env("GATEHOUSE_MASTER_KEY", &setup.master_key)
+        .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    assert!(!probe.status.success());
+}

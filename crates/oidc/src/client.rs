@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -99,10 +101,20 @@ impl Client {
     }
 }
 
-/// Every client, by id. Built once from configuration.
-#[derive(Debug, Clone, Default)]
+/// Every client, by id. Built from configuration; [`ClientRegistry::replace`] swaps in a reloaded set
+/// while requests keep reading (a request sees the old set or the new one, never a mix).
+#[derive(Debug, Default)]
 pub struct ClientRegistry {
-    clients: HashMap<String, Arc<Client>>,
+    clients: ArcSwap<HashMap<String, Arc<Client>>>,
+}
+
+impl Clone for ClientRegistry {
+    /// A registry holding the same clients as `self` now; later replacements do not reach it.
+    fn clone(&self) -> Self {
+        Self {
+            clients: ArcSwap::new(self.clients.load_full()),
+        }
+    }
 }
 
 impl ClientRegistry {
@@ -115,17 +127,66 @@ impl ClientRegistry {
                 return Err(id);
             }
         }
-        Ok(Self { clients: map })
+        Ok(Self {
+            clients: ArcSwap::from_pointee(map),
+        })
     }
 
     pub fn get(&self, client_id: &str) -> Option<Arc<Client>> {
-        self.clients.get(client_id).cloned()
+        self.clients.load().get(client_id).cloned()
     }
 
     /// Sorted by id.
     pub fn all(&self) -> Vec<Arc<Client>> {
-        let mut all: Vec<_> = self.clients.values().cloned().collect();
+        let mut all: Vec<_> = self.clients.load().values().cloned().collect();
         all.sort_by(|a, b| a.id.cmp(&b.id));
         all
+    }
+
+    /// Puts every client of `other` in place of the current ones, at once.
+    pub fn replace(&self, other: ClientRegistry) {
+        self.clients.store(other.clients.load_full());
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    fn client(id: &str, redirect: &str) -> Client {
+        Client {
+            id: id.into(),
+            name: id.into(),
+            kind: ClientKind::Public,
+            redirect_uris: vec![Url::parse(redirect).unwrap()],
+            post_logout_redirect_uris: Vec::new(),
+            grant_types: vec![GrantType::AuthorizationCode],
+            scopes: Scopes::parse("openid"),
+            id_token_signing_alg: SigningAlg::RS256,
+            consent: false,
+            require_pkce: true,
+            require_mfa: false,
+            theme: None,
+        }
+    }
+
+    #[test]
+    fn replaced_clients_are_seen_at_once_and_removed_ones_are_gone() {
+        let registry = ClientRegistry::new([client("a", "https://a.example/cb")]).unwrap();
+        let earlier = registry.get("a").unwrap();
+        registry.replace(ClientRegistry::new([client("b", "https://b.example/cb")]).unwrap());
+        assert!(registry.get("a").is_none());
+        assert_eq!(registry.get("b").unwrap().id, "b");
+        // A request that already holds the old client finishes with it.
+        assert_eq!(earlier.redirect_uris[0].as_str(), "https://a.example/cb");
+    }
+
+    #[test]
+    fn duplicate_client_id_is_refused() {
+        let duplicate = ClientRegistry::new([
+            client("a", "https://a.example/cb"),
+            client("a", "https://b.example/cb"),
+        ]);
+        assert_eq!(duplicate.unwrap_err(), "a");
     }
 }

@@ -81,22 +81,23 @@ impl ClientAuthError {
     }
 }
 
-/// Secrets that passed an argon2 check, kept as SHA-256 so the slow hash runs once per client and process.
+/// Secrets that passed an argon2 check, kept as SHA-256 by the argon2 hash they matched, so the slow hash
+/// runs once per client secret and process.
 #[derive(Debug, Default)]
 pub(crate) struct ClientSecretCache(Mutex<HashMap<String, [u8; 32]>>);
 
 impl ClientSecretCache {
-    fn knows(&self, client_id: &str, digest: &[u8; 32]) -> bool {
+    fn knows(&self, secret_hash: &str, digest: &[u8; 32]) -> bool {
         let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
         guard
-            .get(client_id)
+            .get(secret_hash)
             .is_some_and(|known| bool::from(known.ct_eq(digest)))
     }
-    fn remember(&self, client_id: &str, digest: [u8; 32]) {
+    fn remember(&self, secret_hash: &str, digest: [u8; 32]) {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(client_id.to_owned(), digest);
+            .insert(secret_hash.to_owned(), digest);
     }
 }
 
@@ -141,7 +142,7 @@ impl Provider {
             (ClientKind::Public, _) => Err(fail("this client may not authenticate here")),
             (ClientKind::Confidential(_), None) => Err(fail("client authentication failed")),
             (ClientKind::Confidential(expected), Some(secret)) => {
-                if self.secret_matches(&client.id, expected, secret) {
+                if self.secret_matches(expected, secret) {
                     Ok(AuthenticatedClient(client))
                 } else {
                     tracing::warn!(target: "gatehouse::security", client_id = %client.id, "client secret rejected");
@@ -151,7 +152,7 @@ impl Provider {
         }
     }
 
-    fn secret_matches(&self, client_id: &str, expected: &ClientSecret, presented: &str) -> bool {
+    fn secret_matches(&self, expected: &ClientSecret, presented: &str) -> bool {
         let digest: [u8; 32] = sha2::Sha256::digest(presented.as_bytes()).into();
         match expected {
             ClientSecret::FromEnvironment(secret) => {
@@ -161,7 +162,9 @@ impl Provider {
                 expected.ct_eq(&digest).into()
             }
             ClientSecret::Argon2Hash(phc) => {
-                if self.secret_cache.knows(client_id, &digest) {
+                // Keyed by the stored hash, not the client id: a secret changed by a configuration
+                // reload never matches what the old one left here.
+                if self.secret_cache.knows(phc, &digest) {
                     return true;
                 }
                 use argon2::PasswordVerifier as _;
@@ -171,7 +174,7 @@ impl Provider {
                         .is_ok()
                 });
                 if ok {
-                    self.secret_cache.remember(client_id, digest);
+                    self.secret_cache.remember(phc, digest);
                 }
                 ok
             }

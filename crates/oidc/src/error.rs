@@ -76,6 +76,13 @@ impl OAuthError {
     pub fn invalid_token(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidToken, description)
     }
+    /// Not an RFC 6749 §5.2 code, but the one clients understand for "try again later" (§4.1.2.1).
+    pub fn temporarily_unavailable() -> Self {
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the server is temporarily unavailable; try again shortly",
+        )
+    }
     pub fn server_error() -> Self {
         Self::new(
             ErrorCode::ServerError,
@@ -99,6 +106,10 @@ pub enum Error {
     /// The store failed; the caller answers with a server error and logs the cause.
     #[error("storage: {0}")]
     Storage(String),
+    /// The store cannot be reached (the database is down or restarting); the caller answers 503 and the
+    /// client may try again.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     /// Key material could not be generated, decrypted or used.
     #[error("keys: {0}")]
     Keys(String),
@@ -111,11 +122,13 @@ impl From<OAuthError> for Error {
 }
 
 impl Error {
-    /// The OAuth error to show a client: storage and key failures become `server_error`.
+    /// The OAuth error to show a client: storage and key failures become `server_error`, an unreachable
+    /// store `temporarily_unavailable` (503).
     pub fn to_oauth(&self) -> OAuthError {
         match self {
             Self::OAuth(e) => e.clone(),
             Self::Storage(_) | Self::Keys(_) => OAuthError::server_error(),
+            Self::Unavailable(_) => OAuthError::temporarily_unavailable(),
         }
     }
 }

@@ -82,8 +82,15 @@ impl Provider {
                 .into_iter()
                 .map(|alg| keys::generate(alg, &provider.master_key, now))
                 .collect::<Result<Vec<_>>>()?;
-            provider.store.rotate_signing_keys(&new, now).await?;
+            // Nodes starting together on a fresh database race here; the store allows one unretired key
+            // per algorithm, so the loser's insert fails and it takes the winner's keys instead.
+            let created = provider.store.add_first_signing_keys(&new).await;
             provider.reload_keys().await?;
+            if let Err(e) = created
+                && !provider.keys.current().missing_algs().is_empty()
+            {
+                return Err(e);
+            }
         }
         Ok(provider)
     }

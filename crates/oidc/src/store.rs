@@ -101,4 +101,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stores `new` and sets `retired_at = retire_at` on every unretired key of the same algorithms, in
     /// one transaction.
     async fn rotate_signing_keys(&self, new: &[StoredKey], retire_at: i64) -> Result<()>;
+    /// Stores the first keys of algorithms that have none, in one transaction, retiring nothing. The
+    /// store keeps at most one unretired key per algorithm, so when another node stored one first this
+    /// fails and changes nothing.
+    async fn add_first_signing_keys(&self, new: &[StoredKey]) -> Result<()>;
 }

@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use crate::state::AppState;
 
-/// The client's address and user agent, for the audit log and the list of recent sign-ins.
+/// The client's address and user agent, for the audit log and the list of recent sign-ins. Behind a
+/// trusted proxy the address is the forwarded one (`forwarded::client_address` put it in `ConnectInfo`).
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
     pub ip: Option<String>,
@@ -43,6 +44,7 @@ pub async fn record(
     detail: Value,
     client: &ClientInfo,
 ) {
+    state.0.metrics.audit_event(kind, &detail);
     let event = AuditEvent {
         user_id: user_id.map(str::to_owned),
         kind: kind.to_owned(),

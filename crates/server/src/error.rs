@@ -1,6 +1,6 @@
 //! Friendly error pages for people, and the server-error fallback.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
@@ -18,6 +18,8 @@ pub enum PageError {
     Forbidden,
     /// Something broke on our side; logged, and a calm generic page shown.
     Internal(String),
+    /// The database cannot be reached right now: 503 with Retry-After.
+    Unavailable(String),
 }
 
 impl PageError {
@@ -29,6 +31,23 @@ impl PageError {
     }
 
     pub fn render(self, state: &AppState) -> Response {
+        if let Self::Unavailable(cause) = &self {
+            tracing::warn!(%cause, "database unavailable");
+            let mut page = render_page(
+                state,
+                "error.html",
+                json!({
+                    "title": "Gatehouse is briefly unavailable",
+                    "message": "Please try again in a few seconds. Nothing was changed.",
+                }),
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
+            page.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from_static("5"),
+            );
+            return page;
+        }
         let (status, title, message) = match self {
             Self::BadRequest { title, message } => (StatusCode::BAD_REQUEST, title, message),
             Self::Forbidden => (
@@ -37,7 +56,7 @@ impl PageError {
                 "The form was sent from a page we did not recognise, or it was open for too long."
                     .to_owned(),
             ),
-            Self::Internal(cause) => {
+            Self::Internal(cause) | Self::Unavailable(cause) => {
                 tracing::error!(%cause, "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -58,13 +77,20 @@ impl PageError {
 
 impl From<gatehouse_store::StoreError> for PageError {
     fn from(e: gatehouse_store::StoreError) -> Self {
-        Self::Internal(e.to_string())
+        if e.is_unavailable() {
+            Self::Unavailable(e.to_string())
+        } else {
+            Self::Internal(e.to_string())
+        }
     }
 }
 
 impl From<gatehouse_oidc::Error> for PageError {
     fn from(e: gatehouse_oidc::Error) -> Self {
-        Self::Internal(e.to_string())
+        match e {
+            gatehouse_oidc::Error::Unavailable(cause) => Self::Unavailable(cause),
+            other => Self::Internal(other.to_string()),
+        }
     }
 }
 

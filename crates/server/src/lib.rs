@@ -6,7 +6,10 @@
 mod audit;
 mod cookies;
 mod error;
+pub mod forwarded;
 mod headers;
+mod health;
+pub mod metrics;
 mod notify;
 pub mod outbox;
 mod pages;
@@ -15,5 +18,5 @@ mod router;
 mod state;
 pub(crate) mod theme_choice;
 
-pub use router::router;
+pub use router::{metrics_router, router};
 pub use state::{AppState, DemoAccount, Senders, Settings};

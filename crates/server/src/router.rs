@@ -1,16 +1,22 @@
 //! The route table.
 
+use std::sync::Arc;
+
 use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use gatehouse_oidc::discovery::paths;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use crate::headers;
 use crate::pages::{
     account, authorize, backup_link, consent, end_session, enrol_code, enrol_totp, home, login,
     mfa, passkey, password_reset, security, username, wizard,
 };
 use crate::protocol::{discovery, introspect, revoke, token, userinfo};
 use crate::state::AppState;
+use crate::{forwarded, headers, health, metrics};
 
 /// Every Gatehouse route, with `extra` (e.g. the demo app) merged in, under the security headers.
 pub fn router(state: AppState, extra: Router<AppState>) -> Router {
@@ -83,10 +89,50 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
             "/account/recovery-codes",
             post(account::regenerate_recovery_codes),
         )
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .route("/metrics", get(metrics::metrics_with_token))
         .merge(extra);
     router = router.layer(axum::middleware::from_fn(crate::theme_choice::scope));
     for layer in headers::layers() {
         router = router.layer(layer);
     }
-    router.with_state(state)
+    // From the outside in: the client's address (and whether to believe an incoming request id), a
+    // request id for every request, echoed in the response, a span carrying it around every log line
+    // of the request, and the latency histogram.
+    let trusted = Arc::new(state.0.settings.trusted_proxies.clone());
+    router
+        .layer(from_fn_with_state(state.clone(), metrics::track_latency))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(from_fn_with_state(trusted, forwarded::client_address))
+        .with_state(state)
+}
+
+/// The span of one request: its id, method and route pattern. Never the query string, which may carry
+/// an ID token (`id_token_hint`) or other values that must not reach a log.
+fn request_span(request: &Request) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::info_span!("request", request_id = %id, method = %request.method(), route = %route)
+}
+
+/// The metrics alone, unauthenticated, for a separate listener (`metrics_listen`) that only the
+/// monitoring network reaches.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::scrape))
+        .with_state(state)
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use gatehouse_login::csrf::CsrfKey;
 use gatehouse_login::password::Passwords;
 use gatehouse_login::password_policy::PasswordPolicy;
@@ -16,9 +17,13 @@ use gatehouse_notify::email::EmailSender;
 use gatehouse_notify::sms::SmsSender;
 use gatehouse_oidc::Provider;
 use gatehouse_store::Database;
+use secrecy::SecretString;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::outbox::OutboxPolicy;
+
+use crate::forwarded::TrustedProxies;
+use crate::metrics::Metrics;
 
 /// The demo account shown on the home page when the demo is on.
 #[derive(Debug, Clone)]
@@ -43,14 +48,19 @@ pub struct Settings {
     pub sms_countries: Vec<String>,
     /// The second factors people may add (any organisation's; each organisation narrows it).
     pub mfa_methods: Vec<MethodKind>,
-    /// Every organisation, by id; `default` always exists.
+    /// Every organisation, by id; `default` always exists. The list at start; a reload replaces it
+    /// through [`AppState::replace_organisations`].
     pub organisations: Vec<Organisation>,
-    /// Each organisation's rules for new passwords, by organisation id.
+    /// Each organisation's rules for new passwords, by organisation id; at start, like `organisations`.
     pub password_policies: BTreeMap<String, PasswordPolicy>,
     /// The name people see for this service; also the issuer label in authenticator apps.
     pub display_name: String,
     pub mfa_attempts: AttemptPolicy,
     pub outbox: OutboxPolicy,
+    /// Reverse proxies whose forwarded headers give the client's address (none by default).
+    pub trusted_proxies: TrustedProxies,
+    /// Bearer token for `/metrics` on the main port; without one it answers 404 there.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// How codes and notices reach people, and the passkey service.
@@ -81,6 +91,9 @@ pub(crate) struct Inner {
     /// Passkeys, when the issuer has a host name (browsers refuse passkeys for IP addresses).
     pub passkeys: Option<Passkeys>,
     pub settings: Settings,
+    /// The organisations and their password rules now in force (swapped whole when their files change).
+    pub organisations: ArcSwap<LiveOrganisations>,
+    pub metrics: Metrics,
     pub discovery_json: String,
     /// Wakes the outbox worker when a page queues an e-mail.
     pub outbox_wake: Notify,
@@ -111,6 +124,11 @@ impl AppState {
             email: senders.email,
             sms: senders.sms,
             passkeys: senders.passkeys,
+            organisations: ArcSwap::from_pointee(LiveOrganisations::new(
+                &settings.organisations,
+                settings.password_policies.clone(),
+            )),
+            metrics: Metrics::default(),
             settings,
             discovery_json,
             outbox_wake: Notify::new(),
@@ -121,12 +139,30 @@ impl AppState {
         &self.0.provider
     }
 
+    /// This server's metrics (the outbox worker reports its depth here).
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// Puts a reloaded list of organisations in force at once; requests under way keep what they read.
+    pub fn replace_organisations(
+        &self,
+        organisations: &[Organisation],
+        password_policies: BTreeMap<String, PasswordPolicy>,
+    ) {
+        self.0.organisations.store(Arc::new(LiveOrganisations::new(
+            organisations,
+            password_policies,
+        )));
+    }
+
     /// Whether people of any organisation may add a factor of this kind here (and, for passkeys,
     /// whether they work here).
     pub fn offers(&self, method: MethodKind) -> bool {
         self.0
-            .settings
             .organisations
+            .load()
+            .list
             .iter()
             .any(|o| o.methods.contains(&method))
             && (method != MethodKind::Passkey || self.0.passkeys.is_some())
@@ -140,18 +176,21 @@ impl AppState {
     }
 
     /// The organisation `id`, or the default one when it is not (or no longer) configured.
-    pub fn organisation(&self, id: &str) -> Option<&Organisation> {
-        let all = &self.0.settings.organisations;
+    pub fn organisation(&self, id: &str) -> Option<Arc<Organisation>> {
+        let live = self.0.organisations.load();
+        let all = &live.list;
         all.iter()
             .find(|o| o.id == id)
             .or_else(|| all.iter().find(|o| o.id == "default"))
+            .cloned()
     }
 
     /// The rules a new password of someone in organisation `organisation_id` must follow (those of
     /// the default organisation when it is not, or no longer, configured). Check with
     /// [`gatehouse_login::password_policy::check`].
     pub fn password_policy(&self, organisation_id: &str) -> PasswordPolicy {
-        let policies = &self.0.settings.password_policies;
+        let live = self.0.organisations.load();
+        let policies = &live.password_policies;
         policies
             .get(organisation_id)
             .or_else(|| policies.get("default"))
@@ -164,6 +203,11 @@ impl AppState {
         self.0
             .themes
             .get(crate::theme_choice::requested().as_deref())
+    }
+
+    /// Whether the theme `name` was loaded at start (themes are compiled once; a new one needs a restart).
+    pub fn has_theme(&self, name: &str) -> bool {
+        self.0.themes.get(Some(name)).name() == name
     }
 
     /// The theme a sign-in for `client_id` by a person of `organisation_id` (when known) is shown in:
@@ -184,5 +228,24 @@ impl AppState {
         (self.0.themes.get(Some(&chosen)).name() == chosen
             && chosen != self.0.themes.default_theme().name())
         .then_some(chosen)
+    }
+}
+
+/// The organisations in force, with their password rules: replaced together on reload.
+#[derive(Debug)]
+pub(crate) struct LiveOrganisations {
+    pub list: Vec<Arc<Organisation>>,
+    pub password_policies: BTreeMap<String, PasswordPolicy>,
+}
+
+impl LiveOrganisations {
+    fn new(
+        organisations: &[Organisation],
+        password_policies: BTreeMap<String, PasswordPolicy>,
+    ) -> Self {
+        Self {
+            list: organisations.iter().cloned().map(Arc::new).collect(),
+            password_policies,
+        }
     }
 }

@@ -17,6 +17,7 @@ pub mod flows;
 mod oidc_store;
 pub mod outbox;
 pub mod password_resets;
+pub mod retention;
 pub mod sessions;
 pub mod sign_in_links;
 pub mod users;
@@ -80,6 +81,12 @@ impl Database {
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         Migrator::up(&self.conn, None).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers (a round trip on a pooled connection).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.conn.ping().await?;
         Ok(())
     }
 

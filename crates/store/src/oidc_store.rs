@@ -268,19 +268,34 @@ impl gatehouse_oidc::Store for Database {
                 .exec(&txn)
                 .await
                 .map_err(oidc)?;
-            signing_key::Entity::insert(signing_key::ActiveModel {
-                kid: Set(key.kid.clone()),
-                alg: Set(key.alg.as_str().to_owned()),
-                private_sealed: Set(key.private_sealed.clone()),
-                public_jwk: Set(key.public_jwk.clone()),
-                created_at: Set(key.created_at),
-                retired_at: Set(key.retired_at),
-            })
-            .exec(&txn)
-            .await
-            .map_err(oidc)?;
+            signing_key::Entity::insert(key_row(key))
+                .exec(&txn)
+                .await
+                .map_err(oidc)?;
         }
         txn.commit().await.map_err(oidc)
+    }
+
+    async fn add_first_signing_keys(&self, new: &[StoredKey]) -> Result<()> {
+        let txn = self.conn.begin().await.map_err(oidc)?;
+        for key in new {
+            signing_key::Entity::insert(key_row(key))
+                .exec(&txn)
+                .await
+                .map_err(oidc)?;
+        }
+        txn.commit().await.map_err(oidc)
+    }
+}
+
+fn key_row(key: &StoredKey) -> signing_key::ActiveModel {
+    signing_key::ActiveModel {
+        kid: Set(key.kid.clone()),
+        alg: Set(key.alg.as_str().to_owned()),
+        private_sealed: Set(key.private_sealed.clone()),
+        public_jwk: Set(key.public_jwk.clone()),
+        created_at: Set(key.created_at),
+        retired_at: Set(key.retired_at),
     }
 }
 
@@ -300,6 +315,52 @@ mod tests {
             expires_at: 100,
             used_at: None,
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn nodes_starting_together_on_a_fresh_database_share_one_set_of_keys() {
+        use gatehouse_oidc::{ClientRegistry, Lifetimes, MasterKey, Provider, SystemClock};
+        let (db, _guard) = test_db::fresh().await;
+        let master = MasterKey::generate().to_base64();
+        let start = |db: Database| {
+            let master = MasterKey::from_base64(&master).unwrap();
+            tokio::spawn(async move {
+                Provider::new(
+                    "https://id.example".into(),
+                    ClientRegistry::default(),
+                    std::sync::Arc::new(db),
+                    Lifetimes::default(),
+                    std::sync::Arc::new(SystemClock),
+                    master,
+                )
+                .await
+            })
+        };
+        let (a, b) = (start(db.clone()), start(db.clone()));
+        let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
+        let stored = db.signing_keys().await.unwrap();
+        assert_eq!(stored.len(), 3, "one key per algorithm, not two");
+        for alg in gatehouse_oidc::keys::SigningAlg::ALL {
+            assert_eq!(
+                a.keys.current().signing_key(alg).unwrap().kid,
+                b.keys.current().signing_key(alg).unwrap().kid
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_second_unretired_key_for_an_algorithm_is_refused() {
+        let (db, _guard) = test_db::fresh().await;
+        let master = gatehouse_oidc::MasterKey::generate();
+        let key = |now| {
+            gatehouse_oidc::keys::generate(gatehouse_oidc::keys::SigningAlg::EdDSA, &master, now)
+                .unwrap()
+        };
+        db.add_first_signing_keys(&[key(1)]).await.unwrap();
+        assert!(db.add_first_signing_keys(&[key(2)]).await.is_err());
+        // Rotation retires the old key first, so it is allowed.
+        db.rotate_signing_keys(&[key(3)], 3).await.unwrap();
+        assert_eq!(db.signing_keys().await.unwrap().len(), 2);
     }
 
     #[tokio::test]

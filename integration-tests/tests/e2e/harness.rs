@@ -31,6 +31,8 @@ pub type Rp = CoreClient<
 
 pub struct TestServer {
     pub issuer: String,
+    /// Where this server listens: the issuer's origin, except for a second node behind the same issuer.
+    pub base: String,
     pub clock: Arc<OffsetClock>,
     pub db: Database,
     pub passwords: Passwords,
@@ -40,8 +42,12 @@ pub struct TestServer {
     /// The SMS outbox: one JSON line per text message.
     pub sms_outbox: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
+    /// Finishes when the server has shut down (requests done, background tasks stopped).
+    stopped: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     schema: Option<(String, String)>,
-    _dir: tempfile::TempDir,
+    /// The folder with gatehouse.toml, clients/ and organisations/.
+    pub dir: PathBuf,
+    _dir: Option<tempfile::TempDir>,
 }
 
 fn repo() -> PathBuf {
@@ -139,15 +145,21 @@ impl TestServer {
 
     /// Starts a server; `extra` is appended to its gatehouse.toml.
     pub async fn start_with(extra: &str) -> Self {
-        Self::start_at("127.0.0.1", extra).await
+        Self::start_at("127.0.0.1", extra, None).await
+    }
+
+    /// Starts a server on PostgreSQL (`DATABASE_URL`) that reaches it through `via` (`host:port`, e.g.
+    /// a [`TcpProxy`]) instead of the address in the URL.
+    pub async fn start_via(via: std::net::SocketAddr) -> Self {
+        Self::start_at("127.0.0.1", "", Some(via)).await
     }
 
     /// Starts a server whose issuer is `http://localhost:PORT`: passkeys need a host name.
     pub async fn start_on_localhost() -> Self {
-        Self::start_at("localhost", "").await
+        Self::start_at("localhost", "", None).await
     }
 
-    async fn start_at(host: &str, extra: &str) -> Self {
+    async fn start_at(host: &str, extra: &str, via: Option<std::net::SocketAddr>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let issuer = format!("http://{host}:{}", listener.local_addr().unwrap().port());
@@ -204,7 +216,7 @@ impl TestServer {
             Ok(url) if !url.is_empty() => {
                 let schema = format!("e2e_{}", uuid_like());
                 (
-                    Database::connect_with_schema(&url, Some(&schema))
+                    Database::connect_with_schema(&through(&url, via), Some(&schema))
                         .await
                         .unwrap(),
                     Some((url, schema)),
@@ -219,10 +231,11 @@ impl TestServer {
         let passwords = gatehouse.passwords.clone();
         let provider = gatehouse.provider.clone();
         let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(gatehouse.serve(listener, async {
+        let stopped = tokio::spawn(gatehouse.serve(listener, async {
             let _ = rx.await;
         }));
         Self {
+            base: issuer.clone(),
             issuer,
             clock,
             db,
@@ -231,8 +244,60 @@ impl TestServer {
             smtp,
             sms_outbox,
             shutdown: Some(tx),
+            stopped: Some(stopped),
             schema,
-            _dir: dir,
+            dir: dir.path().to_owned(),
+            _dir: Some(dir),
+        }
+    }
+
+    /// A second Gatehouse on the same database, configuration, master key and issuer, listening on a
+    /// port of its own: another node behind the same load balancer. It shares nothing in memory with
+    /// `self`; drop it before `self`.
+    pub async fn second_node(&self) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let config = gatehouse::config::load(&self.dir.join("gatehouse.toml")).unwrap();
+        let db = match &self.schema {
+            Some((url, schema)) => Database::connect_with_schema(url, Some(schema))
+                .await
+                .unwrap(),
+            None => Database::connect(&config.database_url).await.unwrap(),
+        };
+        let clock = Arc::new(OffsetClock::default());
+        let gatehouse = Gatehouse::build_with_database(config, clock.clone(), db.clone())
+            .await
+            .unwrap();
+        let (passwords, provider) = (gatehouse.passwords.clone(), gatehouse.provider.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let stopped = tokio::spawn(gatehouse.serve(listener, async {
+            let _ = rx.await;
+        }));
+        Self {
+            issuer: self.issuer.clone(),
+            base,
+            clock,
+            db,
+            passwords,
+            provider,
+            smtp: SmtpSink::start().await,
+            sms_outbox: self.sms_outbox.clone(),
+            shutdown: Some(tx),
+            stopped: Some(stopped),
+            schema: None,
+            dir: self.dir.clone(),
+            _dir: None,
+        }
+    }
+
+    /// Shuts the server down as SIGTERM would, and waits until it has stopped.
+    pub async fn shut_down(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.stopped.take() {
+            Some(stopped) => stopped.await?,
+            None => Ok(()),
         }
     }
 
@@ -249,7 +314,7 @@ impl TestServer {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.issuer)
+        format!("{}{path}", self.base)
     }
 
     /// Adds a user with [`PASSWORD`]; returns its id (the `sub`).
@@ -576,4 +641,99 @@ pub fn totp_secret_on(page: &str) -> gatehouse_mfa::totp::TotpSecret {
             .as_bytes()
             .to_vec(),
     )
+}
+
+/// Log output captured in memory, one JSON object per line, as `log_format = "json"` writes it.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Captures every log line written on this thread (a `#[tokio::test]` runs the servers it starts on
+/// its own thread) at Gatehouse's most detailed level, in the production JSON format, until the guard
+/// is dropped.
+pub fn capture_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = gatehouse::logging::subscriber(
+        gatehouse::config::LogFormat::Json,
+        "info,gatehouse=trace,gatehouse_server=trace,gatehouse_oidc=trace,gatehouse_login=trace,gatehouse_mfa=trace,gatehouse_store=trace,gatehouse_notify=trace,tower_http=trace",
+        move || writer.clone(),
+    );
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+/// `url` with its host and port replaced by `via`, when given.
+fn through(url: &str, via: Option<std::net::SocketAddr>) -> String {
+    let Some(via) = via else {
+        return url.to_owned();
+    };
+    let mut parsed = url::Url::parse(url).unwrap();
+    parsed.set_ip_host(via.ip()).unwrap();
+    parsed.set_port(Some(via.port())).unwrap();
+    parsed.to_string()
+}
+
+/// A TCP proxy on 127.0.0.1 that can be cut (every connection through it closed, new ones closed at
+/// once) and restored: a database outage without stopping the database other tests use.
+pub struct TcpProxy {
+    pub addr: std::net::SocketAddr,
+    cut: Arc<tokio::sync::watch::Sender<bool>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl TcpProxy {
+    pub async fn start(upstream: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cut = Arc::new(tokio::sync::watch::channel(false).0);
+        let accept_cut = cut.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if *accept_cut.borrow() {
+                    continue; // dropped: closed at once
+                }
+                let mut cut = accept_cut.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.wait_for(|cut| *cut) => {}
+                    }
+                });
+            }
+        });
+        Self { addr, cut, accept }
+    }
+
+    pub fn cut(&self) {
+        self.cut.send_replace(true);
+    }
+
+    pub fn restore(&self) {
+        self.cut.send_replace(false);
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.cut.send_replace(true);
+        self.accept.abort();
+    }
 }

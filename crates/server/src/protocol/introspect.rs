@@ -5,7 +5,6 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use gatehouse_oidc::OAuthError;
 
 use super::{authenticated_token_request, no_store, oauth_error};
 use crate::state::AppState;
@@ -24,7 +23,7 @@ pub async fn introspect(
         Ok(body) => (no_store(), Json(body)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "introspection failed");
-            oauth_error(&OAuthError::server_error())
+            oauth_error(&e.to_oauth())
         }
     }
 }

@@ -4,7 +4,6 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use gatehouse_oidc::OAuthError;
 
 use super::{authenticated_token_request, no_store, oauth_error};
 use crate::state::AppState;
@@ -23,7 +22,7 @@ pub async fn revoke(
         Ok(()) => (StatusCode::OK, no_store()).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "revocation failed");
-            oauth_error(&OAuthError::server_error())
+            oauth_error(&e.to_oauth())
         }
     }
 }

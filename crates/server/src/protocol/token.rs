@@ -5,7 +5,6 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use gatehouse_oidc::OAuthError;
 use gatehouse_oidc::token::{TokenError, TokenRequest};
 
 use super::{client_auth_error, form_params, no_store, oauth_error, presented_credentials};
@@ -24,6 +23,7 @@ pub async fn token(
         Ok(c) => c,
         Err(e) => return client_auth_error(&e),
     };
+    let grant_type = params.get("grant_type").cloned().unwrap_or_default();
     match state
         .0
         .provider
@@ -33,12 +33,15 @@ pub async fn token(
         })
         .await
     {
-        Ok(response) => (no_store(), Json(response)).into_response(),
+        Ok(response) => {
+            state.0.metrics.token_issued(&grant_type);
+            (no_store(), Json(response)).into_response()
+        }
         Err(TokenError::Client(e)) => client_auth_error(&e),
         Err(TokenError::OAuth(e)) => oauth_error(&e),
         Err(TokenError::Server(e)) => {
             tracing::error!(error = %e, "token request failed");
-            oauth_error(&OAuthError::server_error())
+            oauth_error(&e.to_oauth())
         }
     }
 }

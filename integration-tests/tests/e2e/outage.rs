@@ -1,0 +1,91 @@
+//! A database outage: requests fail cleanly with 503 while PostgreSQL cannot be reached, and the server
+//! recovers by itself when it can again, without a restart. The outage is a TCP proxy between Gatehouse
+//! and PostgreSQL that is cut and restored (the shared PostgreSQL itself is never stopped).
+
+use std::time::Duration;
+
+use crate::harness::*;
+
+const SPA_CB: &str = "http://localhost/spa/callback";
+
+/// PostgreSQL's address from `DATABASE_URL`, when the tests run on PostgreSQL.
+fn postgres_address() -> Option<std::net::SocketAddr> {
+    let url = url::Url::parse(&std::env::var("DATABASE_URL").ok()?).ok()?;
+    if !url.scheme().starts_with("postgres") {
+        return None;
+    }
+    url.socket_addrs(|| Some(5432)).ok()?.into_iter().next()
+}
+
+async fn ready_status(server: &TestServer) -> u16 {
+    http()
+        .get(server.url("/health/ready"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Waits (at most `seconds`) until `/health/ready` answers `status`.
+async fn until_ready_is(server: &TestServer, status: u16, seconds: u64) {
+    for _ in 0..seconds * 5 {
+        if ready_status(server).await == status {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(ready_status(server).await, status);
+}
+
+#[tokio::test]
+async fn requests_get_503_while_the_database_is_unreachable_and_recover_without_a_restart() {
+    let Some(upstream) = postgres_address() else {
+        eprintln!(
+            "skipped: the outage test needs PostgreSQL (DATABASE_URL=postgres://…); SQLite has no connection to lose"
+        );
+        return;
+    };
+    let proxy = TcpProxy::start(upstream).await;
+    let server = TestServer::start_via(proxy.addr).await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("spa", SPA_CB).await;
+    assert_eq!(ready_status(&server).await, 200);
+
+    proxy.cut();
+    until_ready_is(&server, 503, 10).await;
+    let page = browser()
+        .get(authorization_url(&rp, &["openid"]).url.as_str())
+        .send()
+        .await
+        .unwrap();
+    let status = page.status();
+    let headers = page.headers().clone();
+    assert_eq!(status, 503, "a sign-in page says: try again shortly");
+    assert!(headers.contains_key("retry-after"));
+    let token = http()
+        .post(server.url("/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "spa"),
+            ("code", "some-code-of-sufficient-length-0123456789"),
+            ("redirect_uri", SPA_CB),
+            (
+                "code_verifier",
+                "some-verifier-of-sufficient-length-0123456789",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 503);
+    let body: serde_json::Value = token.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+
+    proxy.restore();
+    until_ready_is(&server, 200, 20).await;
+    // Everything works again, on the same process and pool.
+    let browser = browser();
+    let (code, start) = code_for(&server, &rp, &browser, "ann@example.com", &["openid"]).await;
+    redeem(&rp, code, &start).await;
+}
