@@ -239,6 +239,8 @@ pub struct Person {
 #[derive(Debug, Default, Clone)]
 pub struct Browser {
     cookies: Vec<(String, String)>,
+    /// Who signed in with this browser (the peer asks again for each code; it must be the same person).
+    signed_in_as: Option<String>,
 }
 
 fn random(bytes: usize) -> String {
@@ -402,6 +404,7 @@ impl Browser {
             );
             let next = location(&response)?;
             if next.starts_with(&target.client.redirect_uri) {
+                self.signed_in_as = Some(login.to_owned());
                 return code_from(target, &next, &state, verifier);
             }
             let url = absolute(target, &next);
@@ -423,7 +426,11 @@ impl Browser {
     /// (The peer asks for consent every time offline access is wanted: it goes through its interaction.)
     pub async fn authorize_signed_in(&mut self, target: &Target) -> anyhow::Result<Code> {
         if target.flavour == Flavour::Peer {
-            return self.peer_sign_in(target, "signed-in@bench.test").await;
+            let login = self
+                .signed_in_as
+                .clone()
+                .ok_or_else(|| anyhow!("this browser has not signed in"))?;
+            return self.peer_sign_in(target, &login).await;
         }
         let (response, verifier, state) = self.authorize(target).await?;
         ensure!(

@@ -304,11 +304,7 @@ async fn run_peer(
         .filter(|s| !skipped(s) || *s == Scenario::AuthorizeSignedIn)
         .collect();
     eprintln!("peer: oidc-provider {}", peer::version(&dir));
-    let rows = run_scenarios(&bench, &process, &run)
-        .await?
-        .into_iter()
-        .filter(|row| Scenario::parse(&row.scenario).is_none_or(|s| !skipped(&s)))
-        .collect();
+    let rows = run_scenarios(&bench, &process, &run).await?;
     process.stop();
     Ok(Peer {
         name: format!("oidc-provider {}", peer::version(&dir)),

@@ -115,8 +115,9 @@ impl Report {
                 row.peak_rss_mib
             ));
             if let Some(peer) = peer {
+                let compared = !peer.skipped.iter().any(|(s, _)| *s == row.scenario);
                 match find(&peer.rows, &row.scenario) {
-                    Some(theirs) if theirs.per_second > 0.0 => out.push_str(&format!(
+                    Some(theirs) if compared && theirs.per_second > 0.0 => out.push_str(&format!(
                         " {:.0} | {:.2} | {:.1}× |",
                         theirs.per_second,
                         theirs.p99_ms,
