@@ -103,7 +103,10 @@ provider.use(async (ctx, next) => {
     ctx.req.on('end', () => resolve(new URLSearchParams(text)));
   });
   const accountId = body.get('login');
-  const grant = new provider.Grant({ accountId, clientId: details.params.client_id });
+  // The grant already made for this person and client is extended, as a consent page would: a new
+  // one would replace it and revoke every code and token issued under the old one.
+  const grant = (details.grantId && await provider.Grant.find(details.grantId))
+    || new provider.Grant({ accountId, clientId: details.params.client_id });
   grant.addOIDCScope(details.params.scope);
   const grantId = await grant.save();
   return provider.interactionFinished(
