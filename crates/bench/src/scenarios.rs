@@ -96,9 +96,7 @@ pub struct Bench {
 }
 
 fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    u64::try_from(gatehouse_oidc::Clock::now(&gatehouse_oidc::SystemClock)).unwrap_or(0)
 }
 
 impl Bench {

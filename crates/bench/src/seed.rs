@@ -20,9 +20,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    gatehouse_oidc::Clock::now(&gatehouse_oidc::SystemClock)
 }
 
 /// Inserts `rows` (each a parenthesised VALUES tuple) into `table` in multi-row INSERTs, in one
