@@ -102,19 +102,18 @@ provider.use(async (ctx, next) => {
     ctx.req.on('data', (chunk) => { text += chunk; });
     ctx.req.on('end', () => resolve(new URLSearchParams(text)));
   });
-  const accountId = body.get('login');
+  // A person already signed in is only asked for consent: signing in again would start a new
+  // session and end the old one, and with it the codes issued in it.
+  const accountId = details.session?.accountId ?? body.get('login');
   // The grant already made for this person and client is extended, as a consent page would: a new
   // one would replace it and revoke every code and token issued under the old one.
   const grant = (details.grantId && await provider.Grant.find(details.grantId))
     || new provider.Grant({ accountId, clientId: details.params.client_id });
   grant.addOIDCScope(details.params.scope);
   const grantId = await grant.save();
-  return provider.interactionFinished(
-    ctx.req,
-    ctx.res,
-    { login: { accountId }, consent: { grantId } },
-    { mergeWithLastSubmission: false },
-  );
+  const result = { consent: { grantId } };
+  if (details.prompt.name === 'login') result.login = { accountId };
+  return provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
 });
 
 provider.listen(Number(port), '127.0.0.1');

@@ -117,12 +117,14 @@ impl Report {
             if let Some(peer) = peer {
                 let compared = !peer.skipped.iter().any(|(s, _)| *s == row.scenario);
                 match find(&peer.rows, &row.scenario) {
-                    Some(theirs) if compared && theirs.per_second > 0.0 => out.push_str(&format!(
-                        " {:.0} | {:.2} | {:.1}× |",
-                        theirs.per_second,
-                        theirs.p99_ms,
-                        row.per_second / theirs.per_second
-                    )),
+                    Some(theirs) if compared && theirs.errors == 0 && theirs.per_second > 0.0 => {
+                        out.push_str(&format!(
+                            " {:.0} | {:.2} | {:.1}× |",
+                            theirs.per_second,
+                            theirs.p99_ms,
+                            row.per_second / theirs.per_second
+                        ))
+                    }
                     _ => out.push_str(" – | – | – |"),
                 }
             }
