@@ -6,11 +6,12 @@
 //! other parameters) are verified too; [`Passwords::check`] then says the hash should be replaced,
 //! and hands over the new argon2id hash.
 
+use std::sync::{Arc, Mutex};
+
 use argon2::password_hash::SaltString;
-use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
-};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher as _, Version};
 use secrecy::{ExposeSecret as _, SecretString};
+use subtle::ConstantTimeEq as _;
 
 use crate::error::LoginError;
 use crate::legacy_hash::{self, HashKind};
@@ -56,6 +57,33 @@ pub struct Passwords {
     argon2: Argon2<'static>,
     params: HashParams,
     dummy_hash: String,
+    memory: Arc<MemoryPool>,
+}
+
+/// argon2's working memory (19 MiB with the default parameters), kept between checks instead of
+/// allocated and zeroed for each one. Besides the time, this keeps the process small: the allocator
+/// would otherwise keep freed 19 MiB blocks in each thread's arena. Checks run at most
+/// `max_concurrent_hashes` at once, so the pool holds that many buffers; a few more are kept at most.
+#[derive(Default)]
+struct MemoryPool(Mutex<Vec<Vec<Block>>>);
+
+const POOLED_BUFFERS: usize = 8;
+
+impl MemoryPool {
+    fn take(&self, blocks: usize) -> Vec<Block> {
+        let pooled = self.0.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match pooled {
+            Some(buffer) if buffer.len() >= blocks => buffer,
+            _ => vec![Block::default(); blocks],
+        }
+    }
+
+    fn give(&self, buffer: Vec<Block>) {
+        let mut pool = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < POOLED_BUFFERS {
+            pool.push(buffer);
+        }
+    }
 }
 
 impl std::fmt::Debug for Passwords {
@@ -78,6 +106,7 @@ impl Passwords {
             argon2,
             params: hash_params,
             dummy_hash: String::new(),
+            memory: Arc::default(),
         };
         passwords.dummy_hash = passwords.hash(&SecretString::from(crate::csrf::random_id()))?;
         Ok(passwords)
@@ -126,7 +155,7 @@ impl Passwords {
                     self.verify_dummy(secret);
                     return Verdict::Wrong;
                 };
-                if self.argon2.verify_password(secret, &parsed).is_ok() {
+                if self.matches(secret, &parsed) {
                     Verdict::Right {
                         current: self.is_current(&parsed),
                     }
@@ -146,8 +175,40 @@ impl Passwords {
 
     fn verify_dummy(&self, secret: &[u8]) {
         if let Ok(parsed) = PasswordHash::new(&self.dummy_hash) {
-            let _ = self.argon2.verify_password(secret, &parsed);
+            let _ = self.matches(secret, &parsed);
         }
+    }
+
+    /// What `argon2::PasswordVerifier` does, with working memory from the pool: recompute the hash
+    /// with the stored algorithm, version, parameters and salt, and compare in constant time.
+    fn matches(&self, password: &[u8], stored: &PasswordHash<'_>) -> bool {
+        let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) = (
+            Algorithm::try_from(stored.algorithm),
+            Params::try_from(stored),
+            stored.salt,
+            stored.hash,
+        ) else {
+            return false;
+        };
+        let version = match stored.version.map(Version::try_from) {
+            None => Version::V0x13,
+            Some(Ok(version)) => version,
+            Some(Err(_)) => return false,
+        };
+        let mut salt_bytes = [0u8; 64];
+        let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+            return false;
+        };
+        let mut computed = vec![0u8; expected.len()];
+        let mut memory = self.memory.take(params.block_count());
+        let hashed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+            password,
+            salt,
+            &mut computed,
+            &mut memory,
+        );
+        self.memory.give(memory);
+        hashed.is_ok() && bool::from(computed.ct_eq(expected.as_bytes()))
     }
 
     /// argon2id, version 19, with exactly the configured cost.
@@ -182,6 +243,61 @@ mod tests {
             parallelism: 1,
         })
         .unwrap()
+    }
+
+    #[test]
+    fn hashes_made_elsewhere_verify_with_their_own_parameters() {
+        let p = cheap();
+        // Made with other parameters (and another library call) than `cheap()` uses.
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let other = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(128, 2, 1, None).unwrap(),
+        )
+        .hash_password(b"correct horse", &salt)
+        .unwrap()
+        .to_string();
+        assert!(p.verify(Some(&other), &"correct horse".into()));
+        assert!(!p.verify(Some(&other), &"correct horsf".into()));
+        // Argon2i and the older version are still checked by what the hash says it is.
+        let argon2i = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x10,
+            Params::new(64, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"pw", &salt)
+        .unwrap()
+        .to_string();
+        assert!(p.verify(Some(&argon2i), &"pw".into()));
+        assert!(!p.verify(Some(&argon2i), &"px".into()));
+    }
+
+    #[test]
+    fn working_memory_is_reused_across_checks_of_different_sizes() {
+        let p = cheap();
+        let small = p.hash(&"one".into()).unwrap();
+        let big = Passwords::new(HashParams {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap()
+        .hash(&"two".into())
+        .unwrap();
+        for _ in 0..3 {
+            assert!(p.verify(Some(&big), &"two".into()));
+            assert!(p.verify(Some(&small), &"one".into()));
+            assert!(!p.verify(Some(&small), &"two".into()));
+        }
+        assert!(p.memory.0.lock().unwrap().len() <= POOLED_BUFFERS);
+    }
+
+    #[test]
+    fn malformed_hash_never_verifies() {
+        let p = cheap();
+        assert!(!p.verify(Some("not a hash"), &"x".into()));
+        assert!(!p.verify(Some("$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ"), &"x".into()));
     }
 
     #[test]

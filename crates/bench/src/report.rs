@@ -1,0 +1,229 @@
+//! The results: one row per scenario, printed as a Markdown table and written as JSON.
+
+use serde::Serialize;
+
+use crate::load::Outcome;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub scenario: String,
+    pub requests: u64,
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub errors: u64,
+    pub peak_rss_mib: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
+}
+
+pub fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+impl Row {
+    pub fn new(scenario: &str, outcome: &Outcome, peak_rss_kib: u64) -> Self {
+        Self {
+            scenario: scenario.to_owned(),
+            requests: outcome.requests,
+            per_second: outcome.per_second(),
+            p50_ms: outcome.p50_us as f64 / 1000.0,
+            p99_ms: outcome.p99_us as f64 / 1000.0,
+            max_ms: outcome.max_us as f64 / 1000.0,
+            errors: outcome.errors,
+            peak_rss_mib: mib(peak_rss_kib),
+            first_error: outcome.first_error.clone(),
+        }
+    }
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub database: String,
+    pub cpus: usize,
+    pub cpu_model: String,
+    pub concurrency: usize,
+    pub seconds: f64,
+    pub gatehouse: Vec<Row>,
+    /// First start on an empty, migrated database (generates the signing keys).
+    pub first_start_ms: f64,
+    /// Start to ready with an existing database.
+    pub cold_start_ms: f64,
+    pub idle_rss_mib: f64,
+    pub idle_rss_after_cold_start_mib: f64,
+    /// The kernel's high-water mark of the server's resident memory over the whole run.
+    pub high_water_rss_mib: f64,
+    pub argon2_ms_per_hash: f64,
+    /// CPUs ÷ time per hash: what password sign-ins cannot exceed.
+    pub argon2_bound_per_second: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale: Option<Scale>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<Peer>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Scale {
+    pub users: u64,
+    pub refresh_tokens: u64,
+    pub seed_seconds: f64,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Peer {
+    pub name: String,
+    pub idle_rss_mib: f64,
+    pub rows: Vec<Row>,
+    /// Scenarios the peer was not run on, with the reason.
+    pub skipped: Vec<(String, String)>,
+}
+
+fn find<'a>(rows: &'a [Row], scenario: &str) -> Option<&'a Row> {
+    rows.iter().find(|r| r.scenario == scenario)
+}
+
+impl Report {
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        out.push_str(&format!(
+            "Gatehouse on {}, {} CPUs ({}), concurrency {}, {} s per scenario\n\n",
+            self.database, self.cpus, self.cpu_model, self.concurrency, self.seconds
+        ));
+        let peer = self.peer.as_ref();
+        out.push_str("| scenario | req/s | p50 ms | p99 ms | max ms | errors | peak RSS MiB |");
+        if peer.is_some() {
+            out.push_str(" peer req/s | peer p99 ms | ours/peer |");
+        }
+        out.push('\n');
+        out.push_str("|---|---:|---:|---:|---:|---:|---:|");
+        if peer.is_some() {
+            out.push_str("---:|---:|---:|");
+        }
+        out.push('\n');
+        for row in &self.gatehouse {
+            out.push_str(&format!(
+                "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {:.1} |",
+                row.scenario,
+                row.per_second,
+                row.p50_ms,
+                row.p99_ms,
+                row.max_ms,
+                row.errors,
+                row.peak_rss_mib
+            ));
+            if let Some(peer) = peer {
+                let compared = !peer.skipped.iter().any(|(s, _)| *s == row.scenario);
+                match find(&peer.rows, &row.scenario) {
+                    Some(theirs) if compared && theirs.errors == 0 && theirs.per_second > 0.0 => {
+                        out.push_str(&format!(
+                            " {:.0} | {:.2} | {:.1}× |",
+                            theirs.per_second,
+                            theirs.p99_ms,
+                            row.per_second / theirs.per_second
+                        ))
+                    }
+                    _ => out.push_str(" – | – | – |"),
+                }
+            }
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "\nFirst start (empty database, key generation): {:.0} ms. Cold start to ready (existing database): {:.0} ms.\n",
+            self.first_start_ms, self.cold_start_ms
+        ));
+        out.push_str(&format!(
+            "RSS idle: {:.1} MiB (after the cold start: {:.1} MiB); high-water mark over the run: {:.1} MiB.\n",
+            self.idle_rss_mib, self.idle_rss_after_cold_start_mib, self.high_water_rss_mib
+        ));
+        out.push_str(&format!(
+            "argon2id (m=19 MiB, t=2): {:.1} ms per hash on one core, so at most {:.0} password checks/s on {} CPUs",
+            self.argon2_ms_per_hash, self.argon2_bound_per_second, self.cpus
+        ));
+        if let Some(row) = find(&self.gatehouse, "sign_in_password") {
+            out.push_str(&format!(
+                "; password sign-ins reach {:.0} % of that",
+                100.0 * row.per_second / self.argon2_bound_per_second
+            ));
+        }
+        out.push_str(".\n");
+        if let Some(peer) = peer {
+            out.push_str(&format!(
+                "Peer: {}, RSS idle {:.1} MiB.\n",
+                peer.name, peer.idle_rss_mib
+            ));
+            for (scenario, why) in &peer.skipped {
+                out.push_str(&format!("Peer skipped {scenario}: {why}.\n"));
+            }
+        }
+        if let Some(scale) = &self.scale {
+            out.push_str(&format!(
+                "\nScale: {} more users and {} live refresh tokens (seeded in {:.0} s)\n\n",
+                scale.users, scale.refresh_tokens, scale.seed_seconds
+            ));
+            out.push_str("| scenario | req/s | p99 ms | errors | vs small database |\n|---|---:|---:|---:|---:|\n");
+            for row in &scale.rows {
+                let small = find(&self.gatehouse, &row.scenario)
+                    .filter(|r| r.per_second > 0.0)
+                    .map_or("–".to_owned(), |r| {
+                        format!("{:.0} %", 100.0 * row.per_second / r.per_second)
+                    });
+                out.push_str(&format!(
+                    "| {} | {:.0} | {:.2} | {} | {} |\n",
+                    row.scenario, row.per_second, row.p99_ms, row.errors, small
+                ));
+            }
+        }
+        let failures: Vec<&Row> = self
+            .gatehouse
+            .iter()
+            .chain(self.scale.iter().flat_map(|s| s.rows.iter()))
+            .filter(|r| r.errors > 0)
+            .collect();
+        for row in self
+            .peer
+            .iter()
+            .flat_map(|p| p.rows.iter())
+            .filter(|r| r.errors > 0)
+        {
+            out.push_str(&format!(
+                "\nPeer errors in {}: {} (first: {})\n",
+                row.scenario,
+                row.errors,
+                row.first_error.as_deref().unwrap_or("?")
+            ));
+        }
+        for row in failures {
+            out.push_str(&format!(
+                "\nERRORS in {}: {} (first: {})\n",
+                row.scenario,
+                row.errors,
+                row.first_error.as_deref().unwrap_or("?")
+            ));
+        }
+        out
+    }
+
+    pub fn errors(&self) -> u64 {
+        self.gatehouse
+            .iter()
+            .chain(self.scale.iter().flat_map(|s| s.rows.iter()))
+            .map(|r| r.errors)
+            .sum()
+    }
+}
+
+/// The CPU model from `/proc/cpuinfo`.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
