@@ -213,6 +213,35 @@ async fn submit(
     flow::continue_signed_in(state, jar, pending, signed_in).await
 }
 
+/// One of the `max_concurrent_hashes` slots, waiting at most 10 s for it.
+async fn hashing_slot(state: &AppState) -> Option<tokio::sync::SemaphorePermit<'_>> {
+    tokio::time::timeout(Duration::from_secs(10), state.0.hashing.acquire())
+        .await
+        .ok()?
+        .ok()
+}
+
+/// Hashes a new password on the blocking pool, under the same bound as sign-ins (so a burst of
+/// password changes cannot outgrow memory either).
+pub(super) async fn hash_new_password(
+    state: &AppState,
+    password: String,
+) -> Result<String, PageError> {
+    let Some(permit) = hashing_slot(state).await else {
+        return Err(PageError::Internal(
+            "every password hashing slot stayed busy for 10 s".into(),
+        ));
+    };
+    let passwords = state.0.passwords.clone();
+    let secret = SecretString::from(password);
+    let hash = tokio::task::spawn_blocking(move || passwords.hash(&secret))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    drop(permit);
+    Ok(hash)
+}
+
 /// Runs the password check on the blocking pool, at most `max_concurrent_hashes` at once; without a
 /// `user`, against the dummy hash (the same work). A right password against an imported legacy hash
 /// (or argon2 with other parameters) is re-hashed with argon2id in the same task and stored at once.
@@ -222,9 +251,7 @@ pub(super) async fn verify_password(
     user: Option<&User>,
     password: String,
 ) -> Result<Option<bool>, PageError> {
-    let Ok(Ok(permit)) =
-        tokio::time::timeout(Duration::from_secs(10), state.0.hashing.acquire()).await
-    else {
+    let Some(permit) = hashing_slot(state).await else {
         return Ok(None);
     };
     let passwords = state.0.passwords.clone();

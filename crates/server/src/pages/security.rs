@@ -225,12 +225,7 @@ async fn new_password(
     if !problems.is_empty() {
         return page_with_problems(state, jar, None, Some(NOT_CHANGED), &problems).await;
     }
-    let passwords = state.0.passwords.clone();
-    let secret = secrecy::SecretString::from(new_password);
-    let hash = tokio::task::spawn_blocking(move || passwords.hash(&secret))
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let hash = super::login::hash_new_password(state, new_password).await?;
     let now = state.0.provider.now();
     let db = &state.0.db;
     db.set_password_hash(&user.id, &hash, now).await?;

@@ -292,12 +292,7 @@ async fn save_password(
         )
             .into_response());
     }
-    let passwords = state.0.passwords.clone();
-    let secret = secrecy::SecretString::from(form.new_password);
-    let hash = tokio::task::spawn_blocking(move || passwords.hash(&secret))
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let hash = super::login::hash_new_password(state, form.new_password).await?;
     let notice = notify::notice_email(
         state,
         &user,
