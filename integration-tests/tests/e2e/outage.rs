@@ -51,6 +51,28 @@ async fn requests_get_503_while_the_database_is_unreachable_and_recover_without_
     server.add_user("ann@example.com").await;
     let rp = server.rp("spa", SPA_CB).await;
     assert_eq!(ready_status(&server).await, 200);
+    let (code, start) = code_for(&server, &rp, &browser(), "ann@example.com", &["openid"]).await;
+    let access_token =
+        openidconnect::OAuth2TokenResponse::access_token(&redeem(&rp, code, &start).await)
+            .secret()
+            .clone();
+
+    // A steady load of sign-in starts (each writes a pending sign-in) runs through the outage.
+    let load_url = authorization_url(&rp, &["openid"]).url.to_string();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let mut statuses = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let answer = browser().get(&load_url).send().await.unwrap();
+                statuses.push(answer.status().as_u16());
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            statuses
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 
     proxy.cut();
     until_ready_is(&server, 503, 10).await;
@@ -81,9 +103,35 @@ async fn requests_get_503_while_the_database_is_unreachable_and_recover_without_
     assert_eq!(token.status(), 503);
     let body: serde_json::Value = token.json().await.unwrap();
     assert_eq!(body["error"], "temporarily_unavailable");
+    let userinfo = http()
+        .get(server.url("/userinfo"))
+        .bearer_auth(&access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        userinfo.status(),
+        503,
+        "userinfo too says: try again shortly"
+    );
+    assert!(
+        userinfo.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("temporarily_unavailable")
+    );
 
     proxy.restore();
     until_ready_is(&server, 200, 20).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let statuses = load.await.unwrap();
+    assert!(
+        statuses.iter().all(|s| *s == 303 || *s == 503),
+        "only sign-in redirects or clean 503s under load: {statuses:?}"
+    );
+    assert!(statuses.contains(&503), "the load met the outage");
+    assert_eq!(statuses.last(), Some(&303), "and recovered with it");
     // Everything works again, on the same process and pool.
     let browser = browser();
     let (code, start) = code_for(&server, &rp, &browser, "ann@example.com", &["openid"]).await;

@@ -29,6 +29,7 @@ fn bearer_error(error: Option<&OAuthError>) -> Response {
                 ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
                 ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
                 ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::UNAUTHORIZED,
             };
             let description = e.description.replace('"', "'");
@@ -59,7 +60,8 @@ async fn respond(state: &AppState, token: Option<String>) -> Response {
         Err(Error::OAuth(e)) => bearer_error(Some(&e)),
         Err(e) => {
             tracing::error!(error = %e, "userinfo failed");
-            bearer_error(Some(&OAuthError::server_error()))
+            // An unreachable database is `temporarily_unavailable` (503), anything else `server_error`.
+            bearer_error(Some(&e.to_oauth()))
         }
     }
 }
