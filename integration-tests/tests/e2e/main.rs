@@ -10,6 +10,7 @@
 mod account_security;
 mod authorize_errors;
 mod backup_link;
+mod browser;
 mod code_flow;
 mod devices;
 mod email_code;
