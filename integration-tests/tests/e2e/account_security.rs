@@ -16,25 +16,13 @@ fn browser_as(user_agent: &str) -> reqwest::Client {
         .unwrap()
 }
 
-async fn notices_to(server: &TestServer, to: &str) -> Vec<String> {
-    server.mail_settled().await;
-    server
-        .smtp
-        .messages()
-        .await
-        .into_iter()
-        .filter(|m| m.to == [to.to_owned()])
-        .map(|m| m.body_text())
-        .collect()
-}
-
 #[tokio::test]
 async fn adding_and_removing_a_factor_are_notified_to_the_login_address() {
     let server = TestServer::start().await;
     server.add_user("ann@example.com").await;
     let browser = browser();
     crate::second_factor::enrol_totp(&server, &browser, "ann@example.com").await;
-    let notices = notices_to(&server, "ann@example.com").await;
+    let notices = server.mail_to("ann@example.com").await;
     assert!(
         notices
             .iter()
@@ -61,7 +49,7 @@ async fn adding_and_removing_a_factor_are_notified_to_the_login_address() {
         .send()
         .await
         .unwrap();
-    let notices = notices_to(&server, "ann@example.com").await;
+    let notices = server.mail_to("ann@example.com").await;
     assert!(
         notices
             .iter()
@@ -180,7 +168,7 @@ async fn changing_the_password_needs_the_current_one_ends_other_sessions_and_for
         200,
         "the laptop stays signed in"
     );
-    let notices = notices_to(&server, "ann@example.com").await;
+    let notices = server.mail_to("ann@example.com").await;
     assert!(
         notices
             .iter()
@@ -229,17 +217,17 @@ async fn recent_sign_ins_are_listed_and_a_new_device_is_notified() {
     };
     sign_in_with("Mozilla/5.0 (Windows NT 10.0) Firefox/140.0").await;
     assert!(
-        notices_to(&server, "ann@example.com").await.is_empty(),
+        server.mail_to("ann@example.com").await.is_empty(),
         "a first sign-in is not news"
     );
     sign_in_with("Mozilla/5.0 (Windows NT 10.0) Firefox/140.0").await;
     assert!(
-        notices_to(&server, "ann@example.com").await.is_empty(),
+        server.mail_to("ann@example.com").await.is_empty(),
         "a known device is not news"
     );
     let phone =
         sign_in_with("Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Safari/604.1").await;
-    let notices = notices_to(&server, "ann@example.com").await;
+    let notices = server.mail_to("ann@example.com").await;
     assert_eq!(notices.len(), 1);
     assert!(
         notices[0].contains("a device we have not seen before")

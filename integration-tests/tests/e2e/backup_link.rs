@@ -7,18 +7,6 @@ use crate::second_factor::{enrol_totp, reach_challenge};
 const WEB_CB: &str = "http://localhost/web/callback";
 const BACKUP: &str = "ann.private@example.org";
 
-async fn mail_for(server: &TestServer, to: &str) -> Vec<String> {
-    server.mail_settled().await;
-    server
-        .smtp
-        .messages()
-        .await
-        .into_iter()
-        .filter(|m| m.to == [to.to_owned()])
-        .map(|m| m.body_text())
-        .collect()
-}
-
 /// Ann of the strict organisation (links allowed) with an authenticator app and a backup address.
 async fn ann_with_backup_address(server: &TestServer) {
     server.add_user_in("ann@example.com", "strict").await;
@@ -45,7 +33,7 @@ async fn ann_with_backup_address(server: &TestServer) {
         .text()
         .await
         .unwrap();
-    let code = six_digits(&mail_for(server, BACKUP).await[0]);
+    let code = six_digits(&server.mail_to(BACKUP).await[0]);
     let saved = browser
         .post(server.url("/account/backup-email/confirm"))
         .form(&[
@@ -79,7 +67,7 @@ async fn ask_for_link(server: &TestServer, browser: &reqwest::Client) -> (String
         page.contains("I can&#x27;t use my second factor")
             || page.contains("I can't use my second factor")
     );
-    let before = mail_for(server, BACKUP).await.len();
+    let before = server.mail_to(BACKUP).await.len();
     let sent = browser
         .post(server.url("/mfa/backup-link"))
         .form(&[("flow", flow.as_str()), ("csrf", csrf.as_str())])
@@ -93,17 +81,10 @@ async fn ask_for_link(server: &TestServer, browser: &reqwest::Client) -> (String
         sent.contains("We sent a sign-in link to <strong>a***@example.org</strong>"),
         "{sent}"
     );
-    let mail = mail_for(server, BACKUP).await;
+    let mail = server.mail_to(BACKUP).await;
     assert_eq!(mail.len(), before + 1);
     let body = mail.last().unwrap();
-    let start_at = body
-        .find(&server.url("/mfa/link?"))
-        .expect("a link in the mail");
-    let link = body[start_at..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    let link = link_in(body, &server.url("/mfa/link?"));
     (link, start)
 }
 
@@ -143,11 +124,11 @@ async fn a_backup_link_signs_in_once_in_the_browser_that_asked_and_both_addresse
             .any(|m| m.contains("signed in with a one-time link sent to your backup address"))
     };
     assert!(
-        told(mail_for(&server, "ann@example.com").await),
+        told(server.mail_to("ann@example.com").await),
         "the login address is told"
     );
     assert!(
-        told(mail_for(&server, BACKUP).await),
+        told(server.mail_to(BACKUP).await),
         "the backup address is told"
     );
     let id = server

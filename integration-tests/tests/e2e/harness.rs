@@ -313,6 +313,18 @@ impl TestServer {
         }
     }
 
+    /// The text of every e-mail sent so far to `to` alone, once the outbox has sent what was queued.
+    pub async fn mail_to(&self, to: &str) -> Vec<String> {
+        self.mail_settled().await;
+        self.smtp
+            .messages()
+            .await
+            .into_iter()
+            .filter(|m| m.to == [to.to_owned()])
+            .map(|m| m.body_text())
+            .collect()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -628,6 +640,14 @@ pub fn assurance(
             .map(|a| a.to_string())
             .unwrap_or_default(),
     )
+}
+
+/// The link in an e-mail's text that starts with `prefix`.
+pub fn link_in(body: &str, prefix: &str) -> String {
+    let start = body
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no link {prefix}… in:\n{body}"));
+    body[start..].split_whitespace().next().unwrap().to_owned()
 }
 
 /// The authenticator-app key an enrolment page shows, as the app would store it.

@@ -76,11 +76,7 @@ async fn a_username_leads_to_a_link_a_new_password_and_the_second_factor_set_up(
     assert_eq!(mail.len(), 1);
     assert_eq!(mail[0].to, ["kees@example.com"]);
     let body = mail[0].body_text();
-    let url = body[body.find(&server.url("/login/welcome?token=")).unwrap()..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    let url = link_in(&body, &server.url("/login/welcome?token="));
 
     // The link works on another device too (it is the mailbox that proves him).
     let phone = crate::harness::browser();
@@ -183,11 +179,7 @@ async fn the_link_expires_after_24_hours() {
     ask_with_username(&server, &browser, "/login/username", "kees").await;
     server.mail_settled().await;
     let body = server.smtp.messages().await[0].body_text();
-    let url = body[body.find(&server.url("/login/welcome?token=")).unwrap()..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    let url = link_in(&body, &server.url("/login/welcome?token="));
     // (A minute's margin: the test clock moves with real time too.)
     server.clock.advance(24 * 3600 - 60);
     assert_eq!(browser.get(&url).send().await.unwrap().status(), 200);

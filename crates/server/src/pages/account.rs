@@ -226,12 +226,7 @@ pub(super) fn check_csrf(
     browser_id: &str,
     presented: &str,
 ) -> Result<(), PageError> {
-    if state.0.csrf.verify(browser_id, CSRF_PURPOSE, presented) {
-        Ok(())
-    } else {
-        tracing::warn!(target: "gatehouse::security", "account form without a valid CSRF token");
-        Err(PageError::Forbidden)
-    }
+    super::check_csrf(state, browser_id, CSRF_PURPOSE, presented)
 }
 
 /// After a factor is saved. Enrolling proved the person has it, so the session is upgraded to what

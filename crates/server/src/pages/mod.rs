@@ -22,6 +22,24 @@ use axum::extract::{Form, Query};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::error::PageError;
+use crate::state::AppState;
+
+/// Checks a form's CSRF token for `purpose` in this browser; a missing or wrong one is refused (403).
+pub(crate) fn check_csrf(
+    state: &AppState,
+    browser_id: &str,
+    purpose: &str,
+    presented: &str,
+) -> Result<(), PageError> {
+    if state.0.csrf.verify(browser_id, purpose, presented) {
+        Ok(())
+    } else {
+        tracing::warn!(target: "gatehouse::security", purpose, "form without a valid CSRF token");
+        Err(PageError::Forbidden)
+    }
+}
+
 /// 303 See Other: after a form POST the browser must follow with GET (never 307, which would re-POST
 /// the password to the client).
 pub fn see_other(location: &str) -> Response {

@@ -127,15 +127,6 @@ pub(super) fn carried(flow: &str) -> &str {
     if is_flow_id(flow) { flow } else { "" }
 }
 
-fn check_csrf(state: &AppState, browser_id: &str, presented: &str) -> Result<(), PageError> {
-    if state.0.csrf.verify(browser_id, CSRF_PURPOSE, presented) {
-        Ok(())
-    } else {
-        tracing::warn!(target: "gatehouse::security", "password reset form without a valid CSRF token");
-        Err(PageError::Forbidden)
-    }
-}
-
 /// `GET /password/forgot`: the address form.
 pub async fn ask(
     State(state): State<AppState>,
@@ -177,7 +168,7 @@ async fn start(
     form: AskForm,
 ) -> Result<Response, PageError> {
     let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
-    check_csrf(state, &browser_id, &form.csrf)?;
+    super::check_csrf(state, &browser_id, CSRF_PURPOSE, &form.csrf)?;
     let email = normalize_email(&form.email);
     let mut page = Page {
         step: "ask",
@@ -349,7 +340,7 @@ async fn open_reset(
     count_try: bool,
 ) -> Result<Result<(CookieJar, String, PasswordReset), Response>, PageError> {
     let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
-    check_csrf(state, &browser_id, csrf)?;
+    super::check_csrf(state, &browser_id, CSRF_PURPOSE, csrf)?;
     match usable_reset(state, &browser_id, reset_id, count_try).await? {
         Ok(reset) => Ok(Ok((jar, browser_id, reset))),
         Err(problem) => {

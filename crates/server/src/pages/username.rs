@@ -76,15 +76,6 @@ fn page(
     render_page(state, "username.html", context, status)
 }
 
-fn check_csrf(state: &AppState, browser_id: &str, presented: &str) -> Result<(), PageError> {
-    if state.0.csrf.verify(browser_id, CSRF_PURPOSE, presented) {
-        Ok(())
-    } else {
-        tracing::warn!(target: "gatehouse::security", "username form without a valid CSRF token");
-        Err(PageError::Forbidden)
-    }
-}
-
 /// `GET /login/username`: the old-username form.
 pub async fn ask(
     State(state): State<AppState>,
@@ -117,7 +108,7 @@ async fn send_link(
     form: UsernameForm,
 ) -> Result<Response, PageError> {
     let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
-    check_csrf(state, &browser_id, &form.csrf)?;
+    super::check_csrf(state, &browser_id, CSRF_PURPOSE, &form.csrf)?;
     let flow = carried(&form.flow);
     let username = normalize_username(&form.username);
     if username.is_empty() || username.len() > 254 {
@@ -268,7 +259,7 @@ async fn save_password(
     form: PasswordForm,
 ) -> Result<Response, PageError> {
     let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
-    check_csrf(state, &browser_id, &form.csrf)?;
+    super::check_csrf(state, &browser_id, CSRF_PURPOSE, &form.csrf)?;
     let Some((reset, user)) = usable_link(state, &form.token).await? else {
         return Err(link_refused());
     };
