@@ -92,7 +92,21 @@ struct Page<'a> {
     rules: String,
 }
 
-impl Page<'_> {
+impl<'a> Page<'a> {
+    /// The page at `step`, for this browser, carrying the pending sign-in `flow` when it is one.
+    fn new(step: &'static str, browser_id: &'a str, flow: &'a str) -> Self {
+        Self {
+            step,
+            browser_id,
+            flow: carried(flow),
+            reset: "",
+            email: "",
+            error: None,
+            problems: Vec::new(),
+            rules: String::new(),
+        }
+    }
+
     fn render(&self, state: &AppState) -> Response {
         let context = json!({
             "step": self.step,
@@ -134,16 +148,7 @@ pub async fn ask(
     Query(query): Query<ResetQuery>,
 ) -> Response {
     let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
-    let page = Page {
-        step: "ask",
-        browser_id: &browser_id,
-        flow: carried(&query.flow),
-        reset: "",
-        email: "",
-        error: None,
-        problems: Vec::new(),
-        rules: String::new(),
-    };
+    let page = Page::new("ask", &browser_id, &query.flow);
     (jar, page.render(&state)).into_response()
 }
 
@@ -171,14 +176,8 @@ async fn start(
     super::check_csrf(state, &browser_id, CSRF_PURPOSE, &form.csrf)?;
     let email = normalize_email(&form.email);
     let mut page = Page {
-        step: "ask",
-        browser_id: &browser_id,
-        flow: carried(&form.flow),
-        reset: "",
         email: &email,
-        error: None,
-        problems: Vec::new(),
-        rules: String::new(),
+        ..Page::new("ask", &browser_id, &form.flow)
     };
     if !email.contains('@') || email.len() > 254 {
         page.error =
@@ -345,14 +344,8 @@ async fn open_reset(
         Ok(reset) => Ok(Ok((jar, browser_id, reset))),
         Err(problem) => {
             let page = Page {
-                step: "ask",
-                browser_id: &browser_id,
-                flow: carried(flow),
-                reset: "",
-                email: "",
                 error: Some(problem.message()),
-                problems: Vec::new(),
-                rules: String::new(),
+                ..Page::new("ask", &browser_id, flow)
             };
             Ok(Err((jar, page.render(state)).into_response()))
         }
@@ -383,14 +376,8 @@ async fn check_code(
             Err(answer) => return Ok(answer),
         };
     let mut page = Page {
-        step: "code",
-        browser_id: &browser_id,
-        flow: carried(&form.flow),
         reset: &form.reset,
-        email: "",
-        error: None,
-        problems: Vec::new(),
-        rules: String::new(),
+        ..Page::new("code", &browser_id, &form.flow)
     };
     let now = state.0.provider.now();
     let sent: Option<SentCode> = serde_json::from_str(&reset.code).ok();
@@ -452,16 +439,7 @@ async fn save_password(
             Ok(opened) => opened,
             Err(answer) => return Ok(answer),
         };
-    let mut page = Page {
-        step: "ask",
-        browser_id: &browser_id,
-        flow: carried(&form.flow),
-        reset: "",
-        email: "",
-        error: None,
-        problems: Vec::new(),
-        rules: String::new(),
-    };
+    let mut page = Page::new("ask", &browser_id, &form.flow);
     let (Some(user_id), Some(_)) = (reset.user_id.as_deref(), reset.verified_at) else {
         // Only a reset whose code was typed gets here; anything else starts again.
         page.error = Some("Ask for a code first, then type it here.");
