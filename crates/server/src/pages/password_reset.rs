@@ -256,6 +256,41 @@ async fn save_reset(
     Ok(())
 }
 
+/// Sets `password` (already checked against the rules) with a reset whose code or link was proven:
+/// the reset is used up, the account signed out everywhere, `notice` queued to the account's address
+/// and the change audited. `false` when the reset was already used.
+pub(super) async fn set_password_with(
+    state: &AppState,
+    reset: &PasswordReset,
+    user: &User,
+    password: String,
+    notice: &str,
+    audit_detail: serde_json::Value,
+    client: &ClientInfo,
+) -> Result<bool, PageError> {
+    let hash = super::login::hash_new_password(state, password).await?;
+    let notice = notify::notice_email(state, user, notice, client).map_err(PageError::Internal)?;
+    let now = state.0.provider.now();
+    if !state
+        .0
+        .db
+        .complete_password_reset(&reset.id_hash, &user.id, &hash, now, Some(&notice))
+        .await?
+    {
+        return Ok(false);
+    }
+    state.wake_outbox();
+    audit::record(
+        state,
+        Some(&user.id),
+        audit_kind::PASSWORD_RESET,
+        audit_detail,
+        client,
+    )
+    .await;
+    Ok(true)
+}
+
 fn reset_email(state: &AppState, to: &str, typed_code: &str) -> Result<OutgoingEmail, PageError> {
     let service = &state.0.settings.display_name;
     notify::themed_email(
@@ -463,34 +498,21 @@ async fn save_password(
         page.rules = state.password_policy(&user.organisation_id).summary();
         return Ok((jar, page.render(state)).into_response());
     }
-    let hash = super::login::hash_new_password(state, form.new_password).await?;
-    let notice = notify::notice_email(
+    let saved = set_password_with(
         state,
+        &reset,
         &user,
+        form.new_password,
         "The password of your account was reset with a code sent to this address.",
+        json!({}),
         client,
     )
-    .map_err(PageError::Internal)?;
-    let now = state.0.provider.now();
-    if !state
-        .0
-        .db
-        .complete_password_reset(&reset.id_hash, user_id, &hash, now, Some(&notice))
-        .await?
-    {
+    .await?;
+    if !saved {
         page.error = Some(ResetProblem::Used.message());
         page.step = "ask";
         return Ok((jar, page.render(state)).into_response());
     }
-    state.wake_outbox();
-    audit::record(
-        state,
-        Some(user_id),
-        audit_kind::PASSWORD_RESET,
-        json!({}),
-        client,
-    )
-    .await;
     tracing::info!(target: "gatehouse::security", "password reset");
     let next = if is_flow_id(&form.flow) {
         format!("/login?flow={}", form.flow)

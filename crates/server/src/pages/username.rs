@@ -283,32 +283,19 @@ async fn save_password(
         )
             .into_response());
     }
-    let hash = super::login::hash_new_password(state, form.new_password).await?;
-    let notice = notify::notice_email(
+    let saved = super::password_reset::set_password_with(
         state,
+        &reset,
         &user,
+        form.new_password,
         "A new password was set for your account with a link sent to this address. From now on you sign in with this e-mail address.",
-        client,
-    )
-    .map_err(PageError::Internal)?;
-    let now = state.0.provider.now();
-    if !state
-        .0
-        .db
-        .complete_password_reset(&reset.id_hash, &user.id, &hash, now, Some(&notice))
-        .await?
-    {
-        return Err(link_refused());
-    }
-    state.wake_outbox();
-    audit::record(
-        state,
-        Some(&user.id),
-        audit_kind::PASSWORD_RESET,
         json!({ "via": "username" }),
         client,
     )
-    .await;
+    .await?;
+    if !saved {
+        return Err(link_refused());
+    }
     tracing::info!(target: "gatehouse::security", "password set from a username link");
     let context = json!({ "step": "done", "email": user.email });
     Ok((jar, page(state, &browser_id, context, StatusCode::OK)).into_response())
