@@ -15,6 +15,7 @@ mod m0008_outbox_and_resets;
 mod m0009_backup_links;
 mod m0101_one_signing_key_per_alg;
 mod m0201_legacy_accounts;
+mod m0301_user_language;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_backup_links::Migration),
             Box::new(m0201_legacy_accounts::Migration),
             Box::new(m0101_one_signing_key_per_alg::Migration),
+            Box::new(m0301_user_language::Migration),
         ]
     }
 }

@@ -399,9 +399,12 @@ async fn add_user(
         secrecy::ExposeSecret::expose_secret(&password),
         email,
     ) {
+        // In the operator's words: the theme's English messages.
+        let translations =
+            gatehouse_login::i18n::Translations::load(&[config.file.theme_dir.as_path()])?;
         let reasons: Vec<String> = broken
             .iter()
-            .map(|v| format!("  - {}", v.message()))
+            .map(|v| format!("  - {}", translations.text("en", &v.message())))
             .collect();
         anyhow::bail!(
             "the password does not follow the rules of organisation {organisation:?} ({}):\n{}",

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod csrf;
 pub mod error;
+pub mod i18n;
 pub mod legacy_hash;
 pub mod password;
 pub mod password_policy;

@@ -13,6 +13,8 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use crate::i18n::Text;
+
 use serde::{Deserialize, Serialize};
 
 /// The longest password accepted, in characters.
@@ -99,17 +101,12 @@ impl PasswordPolicy {
 
 impl PasswordPolicy {
     /// The rules in one sentence, to show beside a new-password field.
-    pub fn summary(&self) -> String {
-        match self.mode {
-            PolicyMode::Composition => format!(
-                "At least {} characters, with a lower-case letter, an upper-case letter, a digit and a special character.",
-                self.min_length
-            ),
-            PolicyMode::Nist => format!(
-                "At least {} characters. A few words you will remember make a good password.",
-                self.min_length
-            ),
-        }
+    pub fn summary(&self) -> Text {
+        let text = match self.mode {
+            PolicyMode::Composition => Text::new("password-rules-composition"),
+            PolicyMode::Nist => Text::new("password-rules-nist"),
+        };
+        text.with("min", self.min_length)
     }
 }
 
@@ -133,38 +130,17 @@ pub enum PolicyViolation {
 }
 
 impl PolicyViolation {
-    /// A stable key for translations and tests.
-    pub fn key(&self) -> &'static str {
+    /// What to do, as a message for the person's language; its key is stable (for tests).
+    pub fn message(&self) -> Text {
         match self {
-            Self::TooShort { .. } => "password.too_short",
-            Self::TooLong { .. } => "password.too_long",
-            Self::NoLowerCase => "password.no_lower_case",
-            Self::NoUpperCase => "password.no_upper_case",
-            Self::NoDigit => "password.no_digit",
-            Self::NoSpecialCharacter => "password.no_special_character",
-            Self::Common => "password.common",
-            Self::ContainsEmail => "password.contains_email",
-        }
-    }
-
-    /// What to do, in plain English.
-    pub fn message(&self) -> String {
-        match self {
-            Self::TooShort { min } => format!("Use at least {min} characters."),
-            Self::TooLong { max } => format!("Use at most {max} characters."),
-            Self::NoLowerCase => "Add a lower-case letter (a–z).".into(),
-            Self::NoUpperCase => "Add an upper-case letter (A–Z).".into(),
-            Self::NoDigit => "Add a digit (0–9).".into(),
-            Self::NoSpecialCharacter => {
-                "Add a special character, such as ! # % or a space.".into()
-            }
-            Self::Common => {
-                "This password is too common: it appears in lists of leaked passwords. Choose another."
-                    .into()
-            }
-            Self::ContainsEmail => {
-                "Leave your e-mail address, and the part before the @, out of the password.".into()
-            }
+            Self::TooShort { min } => Text::new("password-too-short").with("min", *min),
+            Self::TooLong { max } => Text::new("password-too-long").with("max", *max),
+            Self::NoLowerCase => Text::new("password-no-lower-case"),
+            Self::NoUpperCase => Text::new("password-no-upper-case"),
+            Self::NoDigit => Text::new("password-no-digit"),
+            Self::NoSpecialCharacter => Text::new("password-no-special-character"),
+            Self::Common => Text::new("password-common"),
+            Self::ContainsEmail => Text::new("password-contains-email"),
         }
     }
 }
@@ -418,14 +394,16 @@ mod tests {
     }
 
     #[test]
-    fn the_summary_names_the_minimum_length() {
-        assert!(
-            PasswordPolicy::composition()
-                .summary()
-                .starts_with("At least 8 characters, with")
+    fn the_summary_names_the_mode_and_the_minimum_length() {
+        assert_eq!(
+            PasswordPolicy::composition().summary(),
+            Text::new("password-rules-composition").with("min", 8_usize)
         );
         let nist = PasswordPolicy::with_min_length(PolicyMode::Nist, 12).unwrap();
-        assert!(nist.summary().starts_with("At least 12 characters."));
+        assert_eq!(
+            nist.summary(),
+            Text::new("password-rules-nist").with("min", 12_usize)
+        );
     }
 
     #[test]
@@ -440,12 +418,11 @@ mod tests {
             PolicyViolation::Common,
             PolicyViolation::ContainsEmail,
         ];
-        let keys: HashSet<_> = all.iter().map(PolicyViolation::key).collect();
+        let keys: HashSet<_> = all.iter().map(|v| v.message().key().to_owned()).collect();
         assert_eq!(keys.len(), all.len());
-        assert!(all.iter().all(|v| v.message().ends_with('.')));
         assert_eq!(
             PolicyViolation::TooShort { min: 8 }.message(),
-            "Use at least 8 characters."
+            Text::new("password-too-short").with("min", 8_usize)
         );
     }
 }

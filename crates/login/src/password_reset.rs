@@ -7,6 +7,8 @@ pub const CODE_LIFETIME_SECONDS: i64 = 15 * 60;
 /// Tries at the code before the reset is void.
 pub const MAX_TRIES: i32 = 5;
 
+use crate::i18n::Text;
+
 /// What is known of a reset when someone uses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResetFacts {
@@ -30,19 +32,13 @@ pub enum ResetProblem {
 }
 
 impl ResetProblem {
-    /// The sentence shown: what happened and what to do next.
-    pub fn message(self) -> &'static str {
+    /// The message shown: what happened and what to do next.
+    pub fn message(self) -> Text {
         match self {
-            Self::OtherBrowser => {
-                "Please continue in the browser where you asked for the code, or ask for a new code here."
-            }
-            Self::Expired => {
-                "The code is no longer valid: codes work for 15 minutes. Ask for a new code."
-            }
-            Self::TooManyTries => "There were too many wrong codes. Ask for a new code.",
-            Self::Used => {
-                "This code was already used to set a new password. Sign in with your new password, or ask for a new code."
-            }
+            Self::OtherBrowser => Text::new("reset-other-browser"),
+            Self::Expired => Text::new("reset-expired"),
+            Self::TooManyTries => Text::new("reset-too-many-wrong"),
+            Self::Used => Text::new("reset-used"),
         }
     }
 }

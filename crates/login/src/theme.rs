@@ -2,11 +2,13 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use minijinja::Environment;
 use serde::Serialize;
 
 use crate::error::LoginError;
+use crate::i18n::{Arg, DEFAULT_LANGUAGE, Translations, fluent_args};
 
 /// Every page and message a theme must provide.
 pub const PAGES: &[&str] = &[
@@ -68,6 +70,7 @@ pub struct Theme {
     name: String,
     env: Environment<'static>,
     assets: HashMap<String, Asset>,
+    translations: Arc<Translations>,
 }
 
 #[derive(Debug, Clone)]
@@ -174,14 +177,51 @@ impl Theme {
                 )));
             }
         }
-        Ok(Self { name, env, assets })
+        let translations = Arc::new(Translations::load(layers)?);
+        env.add_global(
+            "languages",
+            minijinja::Value::from_serialize(translations.languages()),
+        );
+        let words = Arc::clone(&translations);
+        env.add_function(
+            "t",
+            move |state: &minijinja::State,
+                  what: minijinja::Value,
+                  kwargs: minijinja::value::Kwargs|
+                  -> Result<String, minijinja::Error> {
+                translate(&words, state, &what, &kwargs)
+            },
+        );
+        Ok(Self {
+            name,
+            env,
+            assets,
+            translations,
+        })
     }
 
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// Renders `page` in the default language.
     pub fn render(&self, page: &str, context: impl Serialize) -> Result<String, LoginError> {
+        self.render_in(page, &PageLanguage::default(), context)
+    }
+
+    /// Renders `page` in `language`; the templates also get `lang` (the code) and `switch_back` (where
+    /// the language switcher returns to).
+    pub fn render_in(
+        &self,
+        page: &str,
+        language: &PageLanguage,
+        context: impl Serialize,
+    ) -> Result<String, LoginError> {
+        let context = minijinja::context! {
+            lang => language.code,
+            switch_back => language.switch_back,
+            ..minijinja::Value::from_serialize(context)
+        };
         let render_error = |e: minijinja::Error| LoginError::Render {
             template: page.to_owned(),
             message: format!("{e:#}"),
@@ -195,6 +235,77 @@ impl Theme {
 
     pub fn asset(&self, name: &str) -> Option<&Asset> {
         self.assets.get(name)
+    }
+
+    /// The theme's translations (the default theme's, with this theme's overrides).
+    pub fn translations(&self) -> &Translations {
+        &self.translations
+    }
+}
+
+/// The language a page is rendered in, and the address its language switcher comes back to.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageLanguage {
+    pub code: String,
+    /// A path on this server (e.g. `/login?flow=…`), or `/`.
+    pub switch_back: String,
+}
+
+impl Default for PageLanguage {
+    fn default() -> Self {
+        Self {
+            code: DEFAULT_LANGUAGE.to_owned(),
+            switch_back: "/".to_owned(),
+        }
+    }
+}
+
+/// The template function `t`: `t("key")`, `t("key", name=value)`, or `t(text)` with a [`crate::i18n::Text`]
+/// handed over by the code (an object with `key` and `args`), in the page's language.
+fn translate(
+    translations: &Translations,
+    state: &minijinja::State,
+    what: &minijinja::Value,
+    kwargs: &minijinja::value::Kwargs,
+) -> Result<String, minijinja::Error> {
+    let code = state
+        .lookup("lang")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned());
+    let (key, given) = match what.as_str() {
+        Some(key) => (key.to_owned(), minijinja::Value::UNDEFINED),
+        None => (
+            what.get_attr("key")?
+                .as_str()
+                .ok_or_else(|| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("t() needs a message key, not {what}"),
+                    )
+                })?
+                .to_owned(),
+            what.get_attr("args")?,
+        ),
+    };
+    let mut pairs: Vec<(String, Arg)> = Vec::new();
+    if !given.is_undefined() && !given.is_none() {
+        for name in given.try_iter()? {
+            let value = given.get_item(&name)?;
+            pairs.push((name.to_string(), arg(&value)));
+        }
+    }
+    for name in kwargs.args() {
+        let value: minijinja::Value = kwargs.get(name)?;
+        pairs.push((name.to_owned(), arg(&value)));
+    }
+    let args = fluent_args(pairs.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    Ok(translations.format(&code, &key, args.as_ref()))
+}
+
+fn arg(value: &minijinja::Value) -> Arg {
+    match i64::try_from(value.clone()) {
+        Ok(n) if value.kind() == minijinja::value::ValueKind::Number => Arg::Number(n),
+        _ => Arg::Words(value.to_string()),
     }
 }
 

@@ -111,7 +111,7 @@ pub async fn signed_in(state: &AppState, user_id: &str, detail: Value, client: &
         crate::notify::security_notice(
             state,
             user_id,
-            "Someone signed in to your account from a device we have not seen before.",
+            gatehouse_login::i18n::Text::new("notice-new-device"),
             client,
         )
         .await;

@@ -10,6 +10,10 @@ pub const SESSION: &str = "gatehouse_session";
 pub const DEVICE: &str = "gatehouse_device";
 /// The theme of this browser's sign-in (see `theme_choice`); presentation only.
 pub const THEME: &str = "gatehouse_theme";
+/// The language the person chose with the switcher (see `language`); a year.
+pub const LANGUAGE: &str = "gatehouse_lang";
+/// The `ui_locales` of the app's current authorization request, for the browser session.
+pub const UI_LOCALES: &str = "gatehouse_ui_locales";
 
 pub fn device(value: String, days: u32, secure: bool) -> Cookie<'static> {
     let mut cookie = build(DEVICE, value, secure);

@@ -2,6 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use gatehouse_login::i18n::Text;
 use serde_json::json;
 
 use crate::state::AppState;
@@ -11,8 +12,10 @@ use crate::state::AppState;
 pub enum PageError {
     /// A request we will not act on; the message says what to do next.
     BadRequest {
-        title: &'static str,
-        message: String,
+        title: Text,
+        message: Text,
+        /// A technical detail for the app's developers (an invalid request's description).
+        detail: Option<String>,
     },
     /// The CSRF token did not match.
     Forbidden,
@@ -23,11 +26,17 @@ pub enum PageError {
 }
 
 impl PageError {
-    pub fn expired() -> Self {
+    /// A page for a request we will not act on: what happened (`title`) and what to do (`message`).
+    pub fn bad_request(title: &'static str, message: &'static str) -> Self {
         Self::BadRequest {
-            title: "This sign-in page has expired",
-            message: "For your safety, sign-in pages are only valid for a short time and in the browser that opened them.".to_owned(),
+            title: Text::new(title),
+            message: Text::new(message),
+            detail: None,
         }
+    }
+
+    pub fn expired() -> Self {
+        Self::bad_request("error-expired-title", "error-expired-text")
     }
 
     pub fn render(self, state: &AppState) -> Response {
@@ -37,8 +46,8 @@ impl PageError {
                 state,
                 "error.html",
                 json!({
-                    "title": "Gatehouse is briefly unavailable",
-                    "message": "Please try again in a few seconds. Nothing was changed.",
+                    "title": Text::new("error-unavailable-title"),
+                    "message": Text::new("error-unavailable-text"),
                 }),
                 StatusCode::SERVICE_UNAVAILABLE,
             );
@@ -48,28 +57,32 @@ impl PageError {
             );
             return page;
         }
-        let (status, title, message) = match self {
-            Self::BadRequest { title, message } => (StatusCode::BAD_REQUEST, title, message),
+        let (status, title, message, detail) = match self {
+            Self::BadRequest {
+                title,
+                message,
+                detail,
+            } => (StatusCode::BAD_REQUEST, title, message, detail),
             Self::Forbidden => (
                 StatusCode::FORBIDDEN,
-                "This form could not be accepted",
-                "The form was sent from a page we did not recognise, or it was open for too long."
-                    .to_owned(),
+                Text::new("error-forbidden-title"),
+                Text::new("error-forbidden-text"),
+                None,
             ),
             Self::Internal(cause) | Self::Unavailable(cause) => {
                 tracing::error!(%cause, "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong on our side",
-                    "Your request could not be completed right now. Nothing was changed."
-                        .to_owned(),
+                    Text::new("error-internal-title"),
+                    Text::new("error-internal-text"),
+                    None,
                 )
             }
         };
         render_page(
             state,
             "error.html",
-            json!({ "title": title, "message": message }),
+            json!({ "title": title, "message": message, "detail": detail }),
             status,
         )
     }
@@ -107,7 +120,7 @@ pub fn render_page(
             tracing::error!(error = %e, "page rendering failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Gatehouse could not show this page.",
+                state.text(&Text::new("error-page-failed")),
             )
                 .into_response()
         }

@@ -11,7 +11,7 @@ pub fn layers() -> Vec<SetResponseHeaderLayer<HeaderValue>> {
     };
     vec![
         fixed(header::CONTENT_SECURITY_POLICY, CSP),
-        fixed(header::REFERRER_POLICY, "no-referrer"),
+        fixed(header::REFERRER_POLICY, "same-origin"),
         fixed(header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         fixed(header::X_FRAME_OPTIONS, "DENY"),
         // Anything that does not say otherwise (static files, discovery) is personal and not cached.

@@ -9,6 +9,7 @@ mod error;
 pub mod forwarded;
 mod headers;
 mod health;
+mod language;
 pub mod metrics;
 mod notify;
 pub mod outbox;

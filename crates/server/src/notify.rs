@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 
+use gatehouse_login::i18n::Text;
 use gatehouse_mfa::MethodKind;
 use gatehouse_mfa::code::CodePolicy;
 use gatehouse_notify::sms::SmsMessage;
@@ -170,11 +171,16 @@ pub fn code_email(
         "email_code.txt",
         code_context(state, code, policy),
         address,
-        format!("Your security code for {}", state.0.settings.display_name),
+        state.text(&service_text(state, "code-mail-subject")),
     );
     let result = if mail.is_ok() { "queued" } else { "failed" };
     state.0.metrics.code_sent(MethodKind::Email, result);
     mail
+}
+
+/// The message `key` with the service's name as `$service`.
+pub fn service_text(state: &AppState, key: &'static str) -> Text {
+    Text::new(key).with("service", state.0.settings.display_name.as_str())
 }
 
 fn code_context(state: &AppState, code: &str, policy: CodePolicy) -> serde_json::Value {
@@ -233,7 +239,7 @@ async fn deliver_code(
 pub fn notice_email(
     state: &AppState,
     user: &User,
-    what: &str,
+    what: Text,
     client: &crate::audit::ClientInfo,
 ) -> Result<OutgoingEmail, String> {
     let when = chrono::DateTime::from_timestamp(state.0.provider.now(), 0)
@@ -251,7 +257,7 @@ pub fn notice_email(
         "email_notice.txt",
         context,
         &user.email,
-        format!("Security notice from {}", state.0.settings.display_name),
+        state.text(&service_text(state, "notice-mail-subject")),
     )
 }
 
@@ -260,7 +266,7 @@ pub fn notice_email(
 pub async fn security_notice(
     state: &AppState,
     user_id: &str,
-    what: &str,
+    what: Text,
     client: &crate::audit::ClientInfo,
 ) {
     let Ok(Some(user)) = state.0.db.user(user_id).await else {

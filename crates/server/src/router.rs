@@ -11,8 +11,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::pages::{
-    account, authorize, backup_link, consent, end_session, enrol_code, enrol_totp, home, login,
-    mfa, passkey, password_reset, security, username, wizard,
+    account, authorize, backup_link, consent, end_session, enrol_code, enrol_totp, home, language,
+    login, mfa, passkey, password_reset, security, username, wizard,
 };
 use crate::protocol::{discovery, introspect, revoke, token, userinfo};
 use crate::state::AppState;
@@ -89,11 +89,13 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
             "/account/recovery-codes",
             post(account::regenerate_recovery_codes),
         )
+        .route("/language", get(language::switch))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(metrics::metrics_with_token))
         .merge(extra);
     router = router.layer(axum::middleware::from_fn(crate::theme_choice::scope));
+    router = router.layer(from_fn_with_state(state.clone(), crate::language::scope));
     for layer in headers::layers() {
         router = router.layer(layer);
     }

@@ -4,10 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use gatehouse_login::LoginError;
 use gatehouse_login::csrf::CsrfKey;
+use gatehouse_login::i18n::Text;
 use gatehouse_login::password::Passwords;
 use gatehouse_login::password_policy::PasswordPolicy;
-use gatehouse_login::theme::{Theme, Themes};
+use gatehouse_login::theme::{PageLanguage, Theme, Themes};
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::MethodKind;
 use gatehouse_mfa::attempts::AttemptPolicy;
@@ -111,7 +113,14 @@ impl AppState {
         let csrf = CsrfKey::new(provider.master_key.derive("gatehouse csrf v1"));
         let recovery_key = provider.master_key.derive("gatehouse recovery codes v1");
         let code_key = provider.master_key.derive("gatehouse sent codes v1");
-        let discovery_json = provider.discovery_document(&["en"]).to_string();
+        let languages: Vec<&str> = themes
+            .default_theme()
+            .translations()
+            .languages()
+            .iter()
+            .map(|l| l.code.as_str())
+            .collect();
+        let discovery_json = provider.discovery_document(&languages).to_string();
         Self(Arc::new(Inner {
             hashing: Semaphore::new(settings.max_concurrent_hashes.max(1)),
             provider,
@@ -198,11 +207,20 @@ impl AppState {
             .unwrap_or_default()
     }
 
-    /// The theme of this request (see `theme_choice`).
-    pub fn theme(&self) -> &Theme {
-        self.0
-            .themes
-            .get(crate::theme_choice::requested().as_deref())
+    /// The theme of this request (see `theme_choice`), rendering in its language (see `language`).
+    pub fn theme(&self) -> PageTheme<'_> {
+        PageTheme {
+            theme: self
+                .0
+                .themes
+                .get(crate::theme_choice::requested().as_deref()),
+            language: crate::language::current(),
+        }
+    }
+
+    /// `text` in the language of this request.
+    pub fn text(&self, text: &Text) -> String {
+        self.theme().text(text)
     }
 
     /// Whether the theme `name` was loaded at start (themes are compiled once; a new one needs a restart).
@@ -228,6 +246,32 @@ impl AppState {
         (self.0.themes.get(Some(&chosen)).name() == chosen
             && chosen != self.0.themes.default_theme().name())
         .then_some(chosen)
+    }
+}
+
+/// A theme and the language to render it in: what a request's pages and messages are made with.
+pub struct PageTheme<'a> {
+    theme: &'a Theme,
+    language: PageLanguage,
+}
+
+impl PageTheme<'_> {
+    pub fn render(&self, page: &str, context: impl serde::Serialize) -> Result<String, LoginError> {
+        self.theme.render_in(page, &self.language, context)
+    }
+
+    /// `text` in this language.
+    pub fn text(&self, text: &Text) -> String {
+        self.theme.translations().text(&self.language.code, text)
+    }
+
+    /// The language code, e.g. `nl`.
+    pub fn language(&self) -> &str {
+        &self.language.code
+    }
+
+    pub fn name(&self) -> &str {
+        self.theme.name()
     }
 }
 

@@ -20,6 +20,11 @@ pub fn requested() -> Option<String> {
     REQUEST_THEME.try_with(Clone::clone).ok().flatten()
 }
 
+/// Runs `work` in `theme`: for work that outlives its request (a spawned task sending an e-mail).
+pub async fn scoped<F: Future>(theme: Option<String>, work: F) -> F::Output {
+    REQUEST_THEME.scope(theme, work).await
+}
+
 /// Middleware: makes the theme cookie's value available to [`requested`] for this request.
 pub async fn scope(request: Request, next: Next) -> Response {
     let theme = CookieJar::from_headers(request.headers())

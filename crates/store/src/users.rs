@@ -29,6 +29,8 @@ pub struct User {
     pub backup_email: Option<String>,
     /// The username of an account imported from a system that signed in by username (lower case).
     pub legacy_username: Option<String>,
+    /// The language the person chose (a code such as `nl`), if they did.
+    pub language: Option<String>,
 }
 
 impl From<user::Model> for User {
@@ -48,6 +50,7 @@ impl From<user::Model> for User {
             phone_number_verified: m.phone_number_verified,
             backup_email: m.backup_email,
             legacy_username: m.legacy_username,
+            language: m.language,
         }
     }
 }
@@ -114,6 +117,7 @@ impl Database {
             phone_number_verified: Set(false),
             backup_email: Set(None),
             legacy_username: Set(username),
+            language: Set(None),
         };
         let inserted = user::Entity::insert(model)
             .exec_with_returning(&self.conn)
@@ -244,6 +248,24 @@ impl Database {
         user::Entity::update(user::ActiveModel {
             id: Set(id.to_owned()),
             backup_email: Set(backup_email.map(str::to_owned)),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .exec(&self.conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Saves the language the person chose (`None` forgets it).
+    pub async fn set_user_language(
+        &self,
+        id: &str,
+        language: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        user::Entity::update(user::ActiveModel {
+            id: Set(id.to_owned()),
+            language: Set(language.map(str::to_owned)),
             updated_at: Set(now),
             ..Default::default()
         })

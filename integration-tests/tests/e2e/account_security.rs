@@ -358,7 +358,7 @@ async fn adding_a_factor_long_after_signing_in_needs_the_password_again() {
         .await
         .unwrap();
     assert!(
-        page.contains("Confirm it's you") && !page.contains("id=\"secret\""),
+        page.contains("Confirm it&#x27;s you") && !page.contains("id=\"secret\""),
         "no QR code yet"
     );
     let csrf = form_value(&page, "csrf");

@@ -25,7 +25,7 @@ async fn sign_in_remembering(
     secret: &TotpSecret,
 ) -> String {
     let (flow, csrf, page, _) = reach_challenge(server, browser, rp, "ann@example.com").await;
-    assert!(page.contains("Don't ask again on this device for 30 days"));
+    assert!(page.contains("Don&#x27;t ask again on this device for 30 days"));
     let code = totp::code_at(secret, server.now()).unwrap();
     let form = [
         ("flow", flow.as_str()),

@@ -16,6 +16,7 @@ mod devices;
 mod email_code;
 mod harness;
 mod key_rotation;
+mod languages;
 mod legacy_import;
 mod live_config;
 mod log_secrets;

@@ -386,7 +386,7 @@ async fn pages_carry_security_headers_and_session_cookie_flags() {
             .unwrap()
             .contains("frame-ancestors 'none'")
     );
-    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["referrer-policy"], "same-origin");
     assert_eq!(headers["cache-control"], "no-store");
     let body = page.text().await.unwrap();
     assert!(

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_login::audit as audit_kind;
+use gatehouse_login::i18n::Text;
 use gatehouse_login::sign_in::SignInStep;
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::policy::MfaPolicy;
@@ -57,14 +58,14 @@ fn date(seconds: i64) -> String {
         .unwrap_or_default()
 }
 
-fn kind_label(kind: &str) -> &'static str {
+fn kind_label(kind: &str) -> Text {
     match MethodKind::parse(kind) {
-        Some(MethodKind::Totp) => "Authenticator app",
-        Some(MethodKind::Email) => "Codes by e-mail",
-        Some(MethodKind::Sms) => "Codes by text message",
-        Some(MethodKind::Passkey) => "Passkey",
-        Some(MethodKind::RecoveryCode) => "Recovery code",
-        None => "Second factor",
+        Some(MethodKind::Totp) => Text::new("method-totp"),
+        Some(MethodKind::Email) => Text::new("method-email"),
+        Some(MethodKind::Sms) => Text::new("method-sms"),
+        Some(MethodKind::Passkey) => Text::new("method-passkey"),
+        Some(MethodKind::RecoveryCode) => Text::new("method-recovery-code"),
+        None => Text::new("method-other"),
     }
 }
 
@@ -93,7 +94,7 @@ pub(super) async fn page(
     state: &AppState,
     jar: CookieJar,
     notice: Option<&str>,
-    error: Option<&str>,
+    error: Option<Text>,
 ) -> Result<Response, PageError> {
     page_with_problems(state, jar, notice, error, &[]).await
 }
@@ -103,8 +104,8 @@ pub(super) async fn page_with_problems(
     state: &AppState,
     jar: CookieJar,
     notice: Option<&str>,
-    error: Option<&str>,
-    password_problems: &[String],
+    error: Option<Text>,
+    password_problems: &[Text],
 ) -> Result<Response, PageError> {
     let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
         Ok(found) => found,
@@ -139,16 +140,12 @@ pub(super) async fn page_with_problems(
         })
         .collect();
     let notice = match notice {
-        Some("factor-added") => Some(
-            "Your authenticator app is set up. From now on you will be asked for a code when you sign in.",
-        ),
-        Some("factor-removed") => Some("The second step was removed."),
-        Some("device-forgotten") => Some("That device will be asked for a second step again."),
-        Some("factor-changed") => Some("Saved."),
-        Some("password-changed") => {
-            Some("Your password is changed. You are signed out everywhere else.")
-        }
-        Some("backup-address-set") => Some("Your backup e-mail address is saved."),
+        Some("factor-added") => Some(Text::new("account-notice-totp-added")),
+        Some("factor-removed") => Some(Text::new("account-notice-factor-removed")),
+        Some("device-forgotten") => Some(Text::new("account-notice-device-forgotten")),
+        Some("factor-changed") => Some(Text::new("account-notice-saved")),
+        Some("password-changed") => Some(Text::new("account-notice-password-changed")),
+        Some("backup-address-set") => Some(Text::new("account-notice-backup-address-set")),
         _ => None,
     };
     let context = json!({
@@ -207,7 +204,7 @@ pub(super) async fn password_form(
         Err(sign_in) => return Ok(Err(sign_in)),
     };
     match password_confirmed(state, &user, password).await? {
-        None => Ok(Err(busy())),
+        None => Ok(Err(busy(state))),
         Some(false) => Ok(Err(page(state, jar, None, Some(WRONG_PASSWORD)).await?)),
         Some(true) => Ok(Ok((jar, user))),
     }
@@ -215,10 +212,10 @@ pub(super) async fn password_form(
 
 /// The answer when a method is not offered here.
 pub(super) fn not_offered() -> PageError {
-    PageError::BadRequest {
-        title: "This way of signing in is not offered here",
-        message: "Go back to your account page and choose one of the ways it offers.".into(),
-    }
+    PageError::bad_request(
+        "error-method-not-offered-title",
+        "error-method-not-offered-text",
+    )
 }
 
 pub(super) fn check_csrf(
@@ -249,7 +246,7 @@ pub(super) async fn factor_added(
     notify::security_notice(
         state,
         added.user_id,
-        "A second step was added to your account.",
+        Text::new("notice-factor-added"),
         &ClientInfo::default(),
     )
     .await;
@@ -375,7 +372,7 @@ async fn password_confirmed(
     Ok(Some(ok))
 }
 
-const WRONG_PASSWORD: &str = "That password is not right. Nothing was changed.";
+const WRONG_PASSWORD: Text = Text::new("account-wrong-password");
 
 /// `POST /account/factors/remove`.
 pub async fn remove_factor(
@@ -406,20 +403,14 @@ async fn remove(
             .organisation(&user.organisation_id)
             .is_some_and(|o| o.mfa == MfaPolicy::Required);
     if last && required {
-        return page(
-            state,
-            jar,
-            None,
-            Some("You need at least one second step. Add another one before you remove this one."),
-        )
-        .await;
+        return page(state, jar, None, Some(Text::new("account-last-factor"))).await;
     }
     if !db.remove_factor(&user.id, &form.factor).await? {
         return page(
             state,
             jar,
             None,
-            Some("That second step was not found. Nothing was changed."),
+            Some(Text::new("account-factor-not-found")),
         )
         .await;
     }
@@ -440,7 +431,7 @@ async fn remove(
     notify::security_notice(
         state,
         &user.id,
-        "A second step was removed from your account.",
+        Text::new("notice-factor-removed"),
         &ClientInfo::default(),
     )
     .await;
@@ -472,7 +463,7 @@ async fn regenerate(
             state,
             jar,
             None,
-            Some("Set up a second step first; recovery codes stand in for it."),
+            Some(Text::new("account-recovery-needs-factor")),
         )
         .await;
     }
@@ -561,13 +552,7 @@ async fn change_factor(
             .await?
     };
     if !changed {
-        return page(
-            state,
-            jar,
-            None,
-            Some("That could not be saved. Nothing was changed."),
-        )
-        .await;
+        return page(state, jar, None, Some(Text::new("account-not-saved"))).await;
     }
     Ok((jar, see_other("/account?notice=factor-changed")).into_response())
 }

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
+use gatehouse_login::i18n::Text;
 use gatehouse_oidc::authorize::AuthorizeRejection;
 
 use super::{FormPairs, QueryPairs, flow, form_pairs, query_pairs, see_other};
@@ -32,12 +33,18 @@ async fn authorize(
         Ok(request) => request,
         Err(AuthorizeRejection::ShowError { description }) => {
             return Err(PageError::BadRequest {
-                title: "This sign-in link does not work",
-                message: description,
+                title: Text::new("error-bad-sign-in-link"),
+                message: Text::new("error-link-from-app"),
+                detail: Some(description),
             });
         }
         Err(AuthorizeRejection::Redirect(url)) => return Ok(see_other(&url).into_response()),
     };
+    let jar = crate::language::remember_ui_locales(
+        jar,
+        request.ui_locales.as_deref(),
+        state.0.settings.secure_cookies,
+    );
     let signed_in = flow::signed_in(state, &jar).await?;
     let consent = match &signed_in {
         Some(s) => flow::consent_state(state, &s.user_id, &request.client_id, false).await?,

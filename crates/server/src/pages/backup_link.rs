@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_login::audit as audit_kind;
+use gatehouse_login::i18n::Text;
 use gatehouse_login::sign_in::SignInStep;
 use gatehouse_mfa::{MethodKind, assurance};
 use gatehouse_store::outbox::OutgoingEmail;
@@ -62,10 +63,7 @@ async fn waiting_user(
 }
 
 fn link_refused() -> PageError {
-    PageError::BadRequest {
-        title: "This sign-in link does not work here",
-        message: "A sign-in link works once, for 15 minutes, and only in the browser where you asked for it. Go back to the sign-in page there, or start signing in again.".into(),
-    }
+    PageError::bad_request("error-backup-link-title", "error-backup-link-text")
 }
 
 /// `POST /mfa/backup-link`: sends the link.
@@ -109,7 +107,7 @@ async fn send_link(
             "backup_link.txt",
             json!({ "url": url, "minutes": LINK_LIFETIME_SECONDS / 60, "service": service }),
             address,
-            format!("Your sign-in link for {service}"),
+            state.text(&notify::service_text(state, "backup-mail-subject")),
         )
         .map_err(PageError::Internal)?;
         let link = SignInLink {
@@ -133,10 +131,7 @@ async fn send_link(
         notify::security_notice(
             state,
             &user.id,
-            &format!(
-                "A one-time sign-in link was sent to your backup address {}.",
-                destination.masked
-            ),
+            Text::new("notice-backup-link-sent").with("address", destination.masked.as_str()),
             client,
         )
         .await;
@@ -220,8 +215,8 @@ async fn use_link(
         client,
     )
     .await;
-    let what = "You signed in with a one-time link sent to your backup address, in place of your second factor.";
-    notify::security_notice(state, &user.id, what, client).await;
+    let what = Text::new("notice-backup-link-used");
+    notify::security_notice(state, &user.id, what.clone(), client).await;
     if let Some(address) = &user.backup_email {
         let notice =
             notify::notice_email(state, &user, what, client).map_err(PageError::Internal)?;

@@ -4,6 +4,7 @@ use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::CookieJar;
+use gatehouse_login::i18n::Text;
 use gatehouse_login::sign_in::SignInStep;
 use gatehouse_oidc::ErrorCode;
 use gatehouse_oidc::authorize::SignedIn;
@@ -26,12 +27,12 @@ pub struct ConsentForm {
     decision: String,
 }
 
-fn describe(scope: &str) -> Option<&'static str> {
+fn describe(scope: &str) -> Option<Text> {
     match scope {
-        "openid" => Some("Know who you are"),
-        "profile" => Some("See your name"),
-        "email" => Some("See your e-mail address"),
-        "offline_access" => Some("Stay connected when you are not using it"),
+        "openid" => Some(Text::new("scope-openid")),
+        "profile" => Some(Text::new("scope-profile")),
+        "email" => Some(Text::new("scope-email")),
+        "offline_access" => Some(Text::new("scope-offline-access")),
         _ => None,
     }
 }
@@ -53,7 +54,7 @@ async fn show(state: &AppState, jar: CookieJar, flow_id: &str) -> Result<Respons
     else {
         return flow::go_to_step(state, &pending.id, &pending.step).await;
     };
-    let scopes: Vec<&str> = request.scope.iter().filter_map(describe).collect();
+    let scopes: Vec<Text> = request.scope.iter().filter_map(describe).collect();
     let context = json!({
         "flow": pending.id,
         "csrf": state.0.csrf.token(&browser_id, &flow::csrf_purpose(&pending.id)),

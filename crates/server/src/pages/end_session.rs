@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
+use gatehouse_login::i18n::Text;
 use gatehouse_oidc::end_session::{EndSessionRequest, LogoutPlan};
 use serde_json::json;
 
@@ -129,9 +130,10 @@ fn plan(state: &AppState, pairs: &[(String, String)]) -> Result<LogoutPlan, Page
         .0
         .provider
         .plan_end_session(&parse(pairs))
-        .map_err(|message| PageError::BadRequest {
-            title: "This sign-out link does not work",
-            message,
+        .map_err(|description| PageError::BadRequest {
+            title: Text::new("error-bad-sign-out-link"),
+            message: Text::new("error-link-from-app"),
+            detail: Some(description),
         })
 }
 

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_login::audit as audit_kind;
+use gatehouse_login::i18n::Text;
 use gatehouse_mfa::attempts::AttemptPolicy;
 use gatehouse_mfa::code::{self, SentCode};
 use gatehouse_mfa::email::{self, AddressProblem};
@@ -46,10 +47,10 @@ fn channel(state: &AppState, path: &str) -> Result<(MethodKind, Purpose), PageEr
         "sms" => (MethodKind::Sms, Purpose::Factor),
         "backup-email" => (MethodKind::Email, Purpose::BackupAddress),
         _ => {
-            return Err(PageError::BadRequest {
-                title: "This page does not exist",
-                message: "Go back to your account page.".into(),
-            });
+            return Err(PageError::bad_request(
+                "error-no-such-page-title",
+                "error-no-such-page-text",
+            ));
         }
     };
     if purpose == Purpose::Factor && !state.offers(method) {
@@ -89,16 +90,18 @@ fn check_destination(
     method: MethodKind,
     typed: &str,
     user: &User,
-) -> Result<String, &'static str> {
+) -> Result<String, Text> {
     match method {
-        MethodKind::Sms => sms::parse_mobile(typed, &state.0.settings.sms_countries).map(|n| n.e164).map_err(|problem| match problem {
-            NumberProblem::Invalid => "That is not a phone number we can use. Type it with the country code, for example +31 6 1234 5678.",
-            NumberProblem::NotMobile => "That is not a mobile number. Text messages only reach mobile phones.",
-            NumberProblem::CountryNotAllowed => "We cannot send text messages to numbers in that country. Choose another method.",
-        }),
+        MethodKind::Sms => sms::parse_mobile(typed, &state.0.settings.sms_countries)
+            .map(|n| n.e164)
+            .map_err(|problem| match problem {
+                NumberProblem::Invalid => Text::new("code-enrol-bad-number"),
+                NumberProblem::NotMobile => Text::new("code-enrol-not-mobile"),
+                NumberProblem::CountryNotAllowed => Text::new("code-enrol-country"),
+            }),
         _ => email::check_second_address(typed, &user.email).map_err(|problem| match problem {
-            AddressProblem::Malformed => "That does not look like an e-mail address. Check it and try again.",
-            AddressProblem::SameAsLogin => "Use an address other than the one you sign in with, so the code goes somewhere else.",
+            AddressProblem::Malformed => Text::new("code-enrol-bad-address"),
+            AddressProblem::SameAsLogin => Text::new("code-enrol-same-address"),
         }),
     }
 }
@@ -124,7 +127,7 @@ struct Page<'a> {
     typed: &'a str,
     enrolment: Option<&'a str>,
     sent_to: Option<String>,
-    error: Option<&'a str>,
+    error: Option<Text>,
     /// The set-up wizard's pending sign-in, carried through the forms.
     flow: Option<&'a str>,
 }
@@ -269,14 +272,14 @@ async fn send_code(
     };
     let destination = Destination::new(method, address.clone());
     if !notify::may_send(state, &user.id, &destination, peer, now).await? {
-        page.error = Some("Too many codes were sent. Wait 15 minutes, then try again.");
+        page.error = Some(Text::new("code-enrol-too-many"));
         return Ok((jar, page.render(state)).into_response());
     }
     let typed_code = code::generate();
     let sent = SentCode::new(&state.0.code_key, &typed_code, now, policy);
     if let Err(e) = notify::send_code(state, &destination, &typed_code, policy).await {
         tracing::error!(error = %e, method = method.as_str(), "sending an enrolment code failed");
-        page.error = Some("We could not send the code just now. Try again in a minute.");
+        page.error = Some(Text::new("code-enrol-could-not-send"));
         return Ok((jar, page.render(state)).into_response());
     }
     let pending = PendingDestination {
@@ -356,7 +359,7 @@ async fn save(
         flow,
     };
     let Some(pending) = opened else {
-        page.error = Some("That took too long. Ask for a new code.");
+        page.error = Some(Text::new("code-enrol-too-slow"));
         return Ok((jar, page.render(state)).into_response());
     };
     page.enrolment = Some(&form.enrolment);
@@ -374,8 +377,7 @@ async fn save(
             .failures_since(&key, policy.counting_since(now))
             .await?,
     ) {
-        page.error =
-            Some("There were too many wrong codes. Wait 15 minutes, then ask for a new code.");
+        page.error = Some(Text::new("code-enrol-too-many-wrong"));
         return Ok((jar, page.render(state)).into_response());
     }
     if pending
@@ -388,7 +390,7 @@ async fn save(
             .db
             .record_failure(&key, policy.window_start(now))
             .await?;
-        page.error = Some("That code is not right or has expired. Check it and try again.");
+        page.error = Some(Text::new("code-enrol-wrong-code"));
         return Ok((jar, page.render(state)).into_response());
     }
     state.0.db.clear_failures(&key).await?;
@@ -405,9 +407,11 @@ async fn save(
     }
     let destination = Destination::new(method, pending.address.clone());
     let label = match method {
-        MethodKind::Sms => format!("Text messages to {}", destination.masked),
-        _ => format!("E-mail to {}", destination.masked),
+        MethodKind::Sms => Text::new("method-sms-to").with("number", destination.masked.as_str()),
+        _ => Text::new("method-email-to").with("address", destination.masked.as_str()),
     };
+    // A name the person can change later: stored in the language they set it up in.
+    let label = state.text(&label);
     db.add_factor(&StoredFactor {
         id: new_factor_id(),
         user_id: user.id.clone(),
@@ -463,9 +467,9 @@ async fn backup_address_confirmed(
     notify::security_notice(
         state,
         &user.id,
-        &format!(
-            "A backup e-mail address was set: {}.",
-            Destination::new(MethodKind::Email, address.to_owned()).masked
+        Text::new("notice-backup-address-set").with(
+            "address",
+            Destination::new(MethodKind::Email, address.to_owned()).masked,
         ),
         client,
     )

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use gatehouse_login::i18n::Text;
 use gatehouse_mfa::totp::{self, TotpSecret};
 use gatehouse_mfa::{MethodKind, assurance};
 use gatehouse_store::factors::StoredFactor;
@@ -70,7 +71,7 @@ async fn totp_page(
     state: &AppState,
     jar: CookieJar,
     retry: Option<&str>,
-    error: Option<&str>,
+    error: Option<Text>,
     flow: Option<&str>,
 ) -> Result<Response, PageError> {
     let (jar, user, browser_id) = match signed_in_user(state, jar).await? {
@@ -161,21 +162,14 @@ async fn totp_save(
     let flow = Some(form.flow.as_str()).filter(|f| !f.is_empty());
     let now = state.0.provider.now();
     let Some((_, secret)) = PendingEnrolment::open(state, &form.enrolment, &user.id, now) else {
-        return totp_page(
-            state,
-            jar,
-            None,
-            Some("That took too long. Scan this new code and try again."),
-            flow,
-        )
-        .await;
+        return totp_page(state, jar, None, Some(Text::new("totp-too-slow")), flow).await;
     };
     let Ok(step) = totp::verify(&secret, &form.code, now, None) else {
         return totp_page(
             state,
             jar,
             Some(&form.enrolment),
-            Some("That code is not right. Check the time on your phone and enter the code the app shows now."),
+            Some(Text::new("totp-wrong-code")),
             flow,
         )
         .await;
@@ -184,7 +178,7 @@ async fn totp_save(
     let existing = db.factors(&user.id).await?;
     let id = new_factor_id();
     let label = match form.label.trim() {
-        "" => "Authenticator app".to_owned(),
+        "" => state.text(&Text::new("method-totp")),
         label => label.chars().take(60).collect(),
     };
     db.add_factor(&StoredFactor {

@@ -38,7 +38,7 @@ impl SignInFor {
                 .get(&request.client_id)
                 .map(|c| c.name.clone())
                 .unwrap_or_default(),
-            Self::Account => "your account".to_owned(),
+            Self::Account => state.text(&gatehouse_login::i18n::Text::new("continue-to-account")),
         }
     }
 
@@ -191,11 +191,21 @@ pub async fn start_session(
             .delete_session(&gatehouse_oidc::token_hash(old.value()))
             .await?;
     }
-    let jar = jar.add(cookies::build(
+    let mut jar = jar.add(cookies::build(
         cookies::SESSION,
         session_id,
         state.0.settings.secure_cookies,
     ));
+    // The language saved with the account follows the person to a browser that has no choice yet.
+    if jar.get(cookies::LANGUAGE).is_none()
+        && let Some(saved) = state.0.db.user(user_id).await?.and_then(|u| u.language)
+        && state.0.themes.default_theme().translations().offers(&saved)
+    {
+        jar = jar.add(crate::language::choice_cookie(
+            &saved,
+            state.0.settings.secure_cookies,
+        ));
+    }
     let signed_in = SignedIn {
         user_id: session.user_id,
         auth_time: now,

@@ -8,6 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_login::audit as audit_kind;
+use gatehouse_login::i18n::Text;
 use gatehouse_login::password::Checked;
 use gatehouse_login::sign_in::SignInStep;
 use gatehouse_login::throttle::ThrottlePolicy;
@@ -41,9 +42,8 @@ pub struct LoginForm {
     password: String,
 }
 
-const WRONG_CREDENTIALS: &str =
-    "The e-mail address or password is not right. Check both and try again.";
-const THROTTLED: &str = "There were too many attempts to sign in. Wait 15 minutes, then try again.";
+const WRONG_CREDENTIALS: Text = Text::new("login-wrong-credentials");
+const THROTTLED: Text = Text::new("login-throttled");
 
 pub async fn get(
     State(state): State<AppState>,
@@ -76,7 +76,7 @@ fn form_page(
     pending: &flow::Pending,
     browser_id: &str,
     email: &str,
-    error: Option<&str>,
+    error: Option<Text>,
     status: StatusCode,
 ) -> Response {
     let client_name = pending.target.audience_name(state);
@@ -152,7 +152,7 @@ async fn submit(
 
     let user = db.user_by_email(&email).await?;
     let Some(verified) = verify_password(state, user.as_ref(), form.password).await? else {
-        return Ok(busy());
+        return Ok(busy(state));
     };
     let user = match user {
         Some(user) if verified && !user.disabled => user,
@@ -284,11 +284,11 @@ pub(super) async fn verify_password(
     }
 }
 
-pub(super) fn busy() -> Response {
+pub(super) fn busy(state: &AppState) -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [(header::RETRY_AFTER, "5")],
-        "Sign-in is very busy right now. Try again in a few seconds.",
+        state.text(&Text::new("login-busy")),
     )
         .into_response()
 }

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_login::audit as audit_kind;
+use gatehouse_login::i18n::Text;
 use gatehouse_login::sign_in::{SentChallenge, SignInStep};
 use gatehouse_mfa::attempts::AttemptPolicy;
 use gatehouse_mfa::code::{self, SentCode};
@@ -51,18 +52,17 @@ pub struct ChallengeForm {
     remember: String,
 }
 
-const WRONG_CODE: &str = "That code is not right. Check it and try again.";
-const METHOD_LOCKED: &str =
-    "There were too many wrong codes. Wait 15 minutes, then try again, or use another method.";
-const ACCOUNT_LOCKED: &str = "Your second step is locked after too many wrong codes. Use one of your recovery codes, or contact the company that runs this service to unlock it.";
+const WRONG_CODE: Text = Text::new("mfa-wrong-code");
+const METHOD_LOCKED: Text = Text::new("mfa-too-many-wrong");
+const ACCOUNT_LOCKED: Text = Text::new("mfa-locked");
 
-fn method_label(method: MethodKind) -> &'static str {
+fn method_label(method: MethodKind) -> Text {
     match method {
-        MethodKind::Passkey => "Use your passkey",
-        MethodKind::Totp => "Use your authenticator app",
-        MethodKind::Sms => "Send a code by text message",
-        MethodKind::Email => "Send a code to your other e-mail address",
-        MethodKind::RecoveryCode => "Use a recovery code",
+        MethodKind::Passkey => Text::new("mfa-use-passkey"),
+        MethodKind::Totp => Text::new("mfa-use-totp"),
+        MethodKind::Sms => Text::new("mfa-use-sms"),
+        MethodKind::Email => Text::new("mfa-use-email"),
+        MethodKind::RecoveryCode => Text::new("mfa-use-recovery-code"),
     }
 }
 
@@ -295,7 +295,7 @@ struct Challenge<'a> {
     method: MethodKind,
     methods: &'a [MethodKind],
     delivery: Option<Delivery>,
-    error: Option<&'static str>,
+    error: Option<Text>,
     /// For a passkey: the WebAuthn options and the ceremony id.
     passkey: Option<(serde_json::Value, String)>,
     /// Days this device may be remembered for (0: the organisation does not allow it).
@@ -336,25 +336,17 @@ impl<'a> Challenge<'a> {
             Some(Delivery::Sent { to } | Delivery::AlreadySent { to }) => (Some(to.clone()), None),
             Some(Delivery::TooSoon { to }) => (
                 Some(to.clone()),
-                Some("Wait half a minute before asking for another code."),
+                Some(Text::new("mfa-wait-before-new-code")),
             ),
-            Some(Delivery::Limited) => (
-                None,
-                Some("Too many codes were sent. Wait 15 minutes, or use another method."),
-            ),
-            Some(Delivery::Failed) => (
-                None,
-                Some(
-                    "We could not send the code just now. Try again in a minute, or use another method.",
-                ),
-            ),
+            Some(Delivery::Limited) => (None, Some(Text::new("mfa-too-many-codes"))),
+            Some(Delivery::Failed) => (None, Some(Text::new("mfa-could-not-send"))),
         };
         let context = json!({
             "flow": self.pending.id,
             "csrf": state.0.csrf.token(self.browser_id, &flow::csrf_purpose(&self.pending.id)),
             "method": self.method.as_str(),
             "others": others,
-            "error": self.error.or(delivery_error),
+            "error": self.error.clone().or(delivery_error),
             "sent_to": sent_to,
             "issuer": state.0.settings.display_name,
             "client_name": self.pending.target.audience_name(state),
@@ -484,10 +476,8 @@ async fn submit(
     let jar = if form.remember == "yes" && days > 0 {
         // "Don't ask again on this device": a random token in a long-lived cookie, stored hashed.
         let token = gatehouse_login::csrf::random_id();
-        let label = client
-            .user_agent
-            .clone()
-            .unwrap_or_else(|| "Unknown browser".to_owned());
+        // Without a User-Agent the label stays empty; the account page then says "Unknown browser".
+        let label = client.user_agent.clone().unwrap_or_default();
         let expires_at = now + i64::from(days) * 24 * 3600;
         db.remember_device(
             &gatehouse_oidc::token_hash(&token),
@@ -518,10 +508,8 @@ async fn submit(
             client,
         )
         .await;
-        let what = format!(
-            "A recovery code was used to sign in to your account. {left} recovery codes are left."
-        );
-        notify::security_notice(state, &user_id, &what, client).await;
+        let what = Text::new("notice-recovery-code-used").with("left", left);
+        notify::security_notice(state, &user_id, what, client).await;
         let step = SignInStep::Authenticated { user_id };
         db.update_pending_sign_in(&gatehouse_oidc::token_hash(&pending.id), &step.to_json())
             .await?;

@@ -9,6 +9,7 @@ pub mod enrol_code;
 pub mod enrol_totp;
 mod flow;
 pub mod home;
+pub mod language;
 pub mod login;
 pub mod mfa;
 pub mod passkey;

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_login::audit as audit_kind;
+use gatehouse_login::i18n::Text;
 use gatehouse_login::sign_in::SignInStep;
 use gatehouse_login::throttle::ThrottlePolicy;
 use gatehouse_mfa::attempts::AttemptPolicy;
@@ -40,10 +41,11 @@ fn service(state: &AppState) -> Result<&Passkeys, PageError> {
     if !state.0.settings.mfa_methods.contains(&MethodKind::Passkey) {
         return Err(super::account::not_offered());
     }
-    state.0.passkeys.as_ref().ok_or_else(|| PageError::BadRequest {
-        title: "Passkeys are not available here",
-        message: "This service is not reachable under a host name, so browsers will not use passkeys with it.".into(),
-    })
+    state
+        .0
+        .passkeys
+        .as_ref()
+        .ok_or_else(|| PageError::bad_request("error-no-passkeys-title", "error-no-passkeys-text"))
 }
 
 /// Stores a ceremony's state and returns the id the page carries.
@@ -160,7 +162,7 @@ pub async fn register_start(
 async fn register_page(
     state: &AppState,
     jar: CookieJar,
-    error: Option<&str>,
+    error: Option<Text>,
     flow: Option<&str>,
 ) -> Result<Response, PageError> {
     let passkeys = service(state)?;
@@ -248,8 +250,7 @@ async fn register(
         return Ok((jar, confirm).into_response());
     }
     let flow = Some(form.flow.as_str()).filter(|f| !f.is_empty());
-    const FAILED: &str =
-        "The passkey could not be created. Try again, or choose another way to sign in.";
+    const FAILED: Text = Text::new("passkey-not-created");
     let Some(ceremony_state) = take(state, &form.ceremony, REGISTER, Some(&user.id)).await? else {
         return register_page(state, jar, Some(FAILED), flow).await;
     };
@@ -273,7 +274,7 @@ async fn register(
     }
     let existing = state.0.db.factors(&user.id).await?;
     let label = match form.label.trim() {
-        "" => "Passkey".to_owned(),
+        "" => state.text(&Text::new("method-passkey")),
         label => label.chars().take(60).collect(),
     };
     state
@@ -385,7 +386,7 @@ async fn sign_in_page(
     state: &AppState,
     jar: CookieJar,
     flow_id: &str,
-    error: Option<&str>,
+    error: Option<Text>,
 ) -> Result<Response, PageError> {
     let passkeys = service(state)?;
     let (pending, browser_id) = flow::load(state, &jar, flow_id).await?;
@@ -449,7 +450,7 @@ async fn sign_in(
     if pending.step != SignInStep::Credentials {
         return flow::go_to_step(state, &pending.id, &pending.step).await;
     }
-    const FAILED: &str = "That passkey could not be used here. Try again, or sign in with your e-mail address and password.";
+    const FAILED: Text = Text::new("passkey-not-usable");
     let policy = state.0.settings.throttle;
     let now = state.0.provider.now();
     let address_key = ThrottlePolicy::address_key(&peer.ip().to_string());

@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_login::audit as audit_kind;
+use gatehouse_login::i18n::Text;
 use gatehouse_login::password_reset::{self, ResetFacts, ResetProblem};
 use gatehouse_mfa::code::{self, CodePolicy, SentCode};
 use gatehouse_store::outbox::OutgoingEmail;
@@ -26,6 +27,7 @@ use crate::cookies;
 use crate::error::{PageError, render_page};
 use crate::notify;
 use crate::state::AppState;
+use crate::{language, theme_choice};
 
 const CSRF_PURPOSE: &str = "password-reset";
 const POLICY: CodePolicy = CodePolicy {
@@ -85,11 +87,11 @@ struct Page<'a> {
     flow: &'a str,
     reset: &'a str,
     email: &'a str,
-    error: Option<&'a str>,
+    error: Option<Text>,
     /// Every rule a new password broke.
-    problems: Vec<String>,
-    /// The organisation's password rules, in words.
-    rules: String,
+    problems: Vec<Text>,
+    /// The organisation's password rules.
+    rules: Option<Text>,
 }
 
 impl<'a> Page<'a> {
@@ -103,7 +105,7 @@ impl<'a> Page<'a> {
             email: "",
             error: None,
             problems: Vec::new(),
-            rules: String::new(),
+            rules: None,
         }
     }
 
@@ -180,12 +182,11 @@ async fn start(
         ..Page::new("ask", &browser_id, &form.flow)
     };
     if !email.contains('@') || email.len() > 254 {
-        page.error =
-            Some("Type the e-mail address you sign in with, for example name@example.com.");
+        page.error = Some(Text::new("reset-bad-address"));
         return Ok((jar, page.render(state)).into_response());
     }
     if !may_request(state, &email, peer).await? {
-        page.error = Some("Codes were asked for too often. Wait 15 minutes, then try again.");
+        page.error = Some(Text::new("reset-too-often"));
         return Ok((jar, page.render(state)).into_response());
     }
     let now = state.0.provider.now();
@@ -214,11 +215,18 @@ async fn start(
     // the same time whether or not the address has an account (the lookup above is the same work).
     let background = state.clone();
     let client = client.clone();
-    tokio::spawn(async move {
-        if let Err(e) = save_reset(&background, &reset, user.as_ref(), &typed_code, &client).await {
-            tracing::error!(error = ?e, "saving a password reset failed");
-        }
-    });
+    // The e-mail is written there too: in this request's theme and language.
+    let (theme, language) = (theme_choice::requested(), language::current());
+    tokio::spawn(theme_choice::scoped(
+        theme,
+        language::scoped(language, async move {
+            if let Err(e) =
+                save_reset(&background, &reset, user.as_ref(), &typed_code, &client).await
+            {
+                tracing::error!(error = ?e, "saving a password reset failed");
+            }
+        }),
+    ));
     tracing::info!(target: "gatehouse::security", "password reset asked for");
     page.step = "code";
     page.reset = &reset_id;
@@ -264,7 +272,7 @@ pub(super) async fn set_password_with(
     reset: &PasswordReset,
     user: &User,
     password: String,
-    notice: &str,
+    notice: Text,
     audit_detail: serde_json::Value,
     client: &ClientInfo,
 ) -> Result<bool, PageError> {
@@ -298,7 +306,7 @@ fn reset_email(state: &AppState, to: &str, typed_code: &str) -> Result<OutgoingE
         "password_reset.txt",
         json!({ "code": typed_code, "minutes": POLICY.lifetime_seconds / 60, "service": service }),
         to,
-        format!("Your code to set a new password for {service}"),
+        state.text(&notify::service_text(state, "reset-mail-subject")),
     )
     .map_err(PageError::Internal)
 }
@@ -428,7 +436,7 @@ async fn check_code(
                 .await?;
             page.step = "new";
             if let Some(user) = state.0.db.user(user_id).await? {
-                page.rules = state.password_policy(&user.organisation_id).summary();
+                page.rules = Some(state.password_policy(&user.organisation_id).summary());
             }
             tracing::info!(target: "gatehouse::security", "password reset code accepted");
         }
@@ -444,7 +452,7 @@ async fn check_code(
             page.error = Some(if reset.attempts >= password_reset::MAX_TRIES {
                 ResetProblem::TooManyTries.message()
             } else {
-                "That code is not right. Check the e-mail and type the six digits again."
+                Text::new("reset-wrong-code")
             });
         }
     }
@@ -477,7 +485,7 @@ async fn save_password(
     let mut page = Page::new("ask", &browser_id, &form.flow);
     let (Some(user_id), Some(_)) = (reset.user_id.as_deref(), reset.verified_at) else {
         // Only a reset whose code was typed gets here; anything else starts again.
-        page.error = Some("Ask for a code first, then type it here.");
+        page.error = Some(Text::new("reset-code-first"));
         return Ok((jar, page.render(state)).into_response());
     };
     let email = reset.email.clone();
@@ -495,7 +503,7 @@ async fn save_password(
     );
     if !problems.is_empty() {
         page.problems = problems;
-        page.rules = state.password_policy(&user.organisation_id).summary();
+        page.rules = Some(state.password_policy(&user.organisation_id).summary());
         return Ok((jar, page.render(state)).into_response());
     }
     let saved = set_password_with(
@@ -503,7 +511,7 @@ async fn save_password(
         &reset,
         &user,
         form.new_password,
-        "The password of your account was reset with a code sent to this address.",
+        Text::new("notice-password-reset"),
         json!({}),
         client,
     )

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_login::audit as audit_kind;
+use gatehouse_login::i18n::Text;
 use gatehouse_login::password_policy::{self, PolicyViolation};
 use gatehouse_mfa::{MethodKind, assurance};
 use gatehouse_store::users::User;
@@ -23,7 +24,7 @@ use crate::notify;
 use crate::state::AppState;
 
 /// Above the list of what is wrong with a new password.
-const NOT_CHANGED: &str = "Your password was not changed:";
+const NOT_CHANGED: Text = Text::new("password-not-changed");
 
 /// How recently a person must have authenticated to add a second factor.
 const RECENT_SECONDS: i64 = 10 * 60;
@@ -176,10 +177,10 @@ pub(super) fn new_password_problems(
     user: &User,
     new_password: &str,
     repeat_password: &str,
-) -> Vec<String> {
+) -> Vec<Text> {
     let mut problems = Vec::new();
     if new_password != repeat_password {
-        problems.push("The two new passwords are not the same. Type them again.".to_owned());
+        problems.push(Text::new("password-repeat-differs"));
     }
     let policy = state.password_policy(&user.organisation_id);
     if let Err(broken) = password_policy::check(&policy, new_password, &user.email) {
@@ -219,8 +220,7 @@ async fn new_password(
     };
     let mut problems = new_password_problems(state, &user, &new_password, &repeat_password);
     if new_password == current_password {
-        problems
-            .push("The new password is the same as the current one. Choose another.".to_owned());
+        problems.push(Text::new("password-same-as-current"));
     }
     if !problems.is_empty() {
         return page_with_problems(state, jar, None, Some(NOT_CHANGED), &problems).await;
@@ -245,7 +245,7 @@ async fn new_password(
     notify::security_notice(
         state,
         &user.id,
-        "The password of your account was changed.",
+        Text::new("notice-password-changed"),
         client,
     )
     .await;

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_login::audit as audit_kind;
+use gatehouse_login::i18n::Text;
 use gatehouse_store::outbox::OutgoingEmail;
 use gatehouse_store::password_resets::PasswordReset;
 use gatehouse_store::users::{User, normalize_username};
@@ -112,7 +113,7 @@ async fn send_link(
     let flow = carried(&form.flow);
     let username = normalize_username(&form.username);
     if username.is_empty() || username.len() > 254 {
-        let context = json!({ "step": "ask", "flow": flow, "error": "Type the username you used to sign in with." });
+        let context = json!({ "step": "ask", "flow": flow, "error": Text::new("username-empty") });
         return Ok((
             jar,
             page(state, &browser_id, context, StatusCode::BAD_REQUEST),
@@ -120,7 +121,8 @@ async fn send_link(
             .into_response());
     }
     if !may_request(state, &format!("username:{username}"), peer).await? {
-        let context = json!({ "step": "ask", "flow": flow, "error": "Links were asked for too often. Wait 15 minutes, then try again." });
+        let context =
+            json!({ "step": "ask", "flow": flow, "error": Text::new("username-too-often") });
         return Ok((jar, page(state, &browser_id, context, StatusCode::OK)).into_response());
     }
     let user = state
@@ -177,7 +179,7 @@ fn link_email(state: &AppState, user: &User, token: &str) -> Result<OutgoingEmai
         "username_link.txt",
         json!({ "url": url, "hours": LINK_LIFETIME_SECONDS / 3600, "service": service, "email": user.email }),
         &user.email,
-        format!("Sign in to {service} with your e-mail address"),
+        state.text(&notify::service_text(state, "username-mail-subject")),
     )
     .map_err(PageError::Internal)
 }
@@ -205,10 +207,7 @@ async fn usable_link(
 }
 
 fn link_refused() -> PageError {
-    PageError::BadRequest {
-        title: "This link does not work any more",
-        message: "Links to set your password work once, for 24 hours. Go to the sign-in page and choose \"I used to sign in with a username\" to get a new one.".into(),
-    }
+    PageError::bad_request("error-link-used-title", "error-link-used-text")
 }
 
 /// `GET /login/welcome`: the new-password form behind the e-mailed link.
@@ -288,7 +287,7 @@ async fn save_password(
         &reset,
         &user,
         form.new_password,
-        "A new password was set for your account with a link sent to this address. From now on you sign in with this e-mail address.",
+        Text::new("notice-password-set-by-link"),
         json!({ "via": "username" }),
         client,
     )

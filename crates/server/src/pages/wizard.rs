@@ -15,17 +15,15 @@ use super::flow;
 use super::login::FlowQuery;
 use crate::error::{PageError, render_page};
 use crate::state::AppState;
+use gatehouse_login::i18n::Text;
 
-fn describe(method: MethodKind) -> (&'static str, &'static str) {
+fn describe(method: MethodKind) -> (&'static str, Text) {
     match method {
-        MethodKind::Passkey => (
-            "/account/passkey",
-            "A passkey: your fingerprint, face or screen lock",
-        ),
-        MethodKind::Totp => ("/account/totp", "An authenticator app on your phone"),
-        MethodKind::Sms => ("/account/sms", "A code by text message"),
-        MethodKind::Email => ("/account/email", "A code by e-mail to another address"),
-        MethodKind::RecoveryCode => ("/account", "Recovery codes"),
+        MethodKind::Passkey => ("/account/passkey", Text::new("wizard-choice-passkey")),
+        MethodKind::Totp => ("/account/totp", Text::new("wizard-choice-totp")),
+        MethodKind::Sms => ("/account/sms", Text::new("wizard-choice-sms")),
+        MethodKind::Email => ("/account/email", Text::new("wizard-choice-email")),
+        MethodKind::RecoveryCode => ("/account", Text::new("wizard-choice-recovery")),
     }
 }
 

@@ -21,6 +21,7 @@ pub struct Model {
     pub backup_email: Option<String>,
     /// The username of an imported account, lower case; unique where present.
     pub legacy_username: Option<String>,
+    pub language: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
