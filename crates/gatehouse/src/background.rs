@@ -53,9 +53,10 @@ impl Background {
             }
         }));
 
-        tasks.push(tokio::spawn(
-            Reloader::new(gatehouse).start(gatehouse.config.file.watch_config, stop.subscribe()),
-        ));
+        tasks.push(tokio::spawn(Reloader::new(gatehouse).start(
+            gatehouse.config.file.watch_config || gatehouse.config.file.dev,
+            stop.subscribe(),
+        )));
         Self { stop, tasks }
     }
 

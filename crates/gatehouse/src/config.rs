@@ -69,6 +69,9 @@ pub struct ServerFile {
     pub retention_interval_seconds: u64,
     /// Reload client and organisation files when they change (they are also reloaded on SIGHUP).
     pub watch_config: bool,
+    /// For theme authors: templates, static files and translations are compiled again when a file
+    /// under the themes folder changes (a broken file is refused and the previous theme stays).
+    pub dev: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +186,7 @@ impl Default for ServerFile {
             metrics_token: None,
             retention_interval_seconds: 3600,
             watch_config: true,
+            dev: false,
         }
     }
 }

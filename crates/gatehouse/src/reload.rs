@@ -3,6 +3,9 @@
 //! loaded and validated as at start; only when every file is good are the new clients and
 //! organisations swapped in, at once. A broken file is refused with a log line naming it, and what was
 //! in force stays in force. Other settings (listen address, database, lifetimes…) need a restart.
+//!
+//! With `dev = true` the themes folder is watched too, and every reload compiles the themes again:
+//! a theme author sees a changed template, style sheet or translation at the next page load.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,6 +27,8 @@ const DEBOUNCE: Duration = Duration::from_millis(300);
 pub(crate) struct Reloader {
     source: PathBuf,
     watched: Vec<PathBuf>,
+    /// The folder holding every theme, watched with everything under it (`dev = true` only).
+    themes_dir: Option<PathBuf>,
     provider: Arc<Provider>,
     state: AppState,
 }
@@ -36,6 +41,10 @@ impl Reloader {
                 gatehouse.config.file.clients_dir.clone(),
                 gatehouse.config.file.organisations_dir.clone(),
             ],
+            themes_dir: gatehouse.config.file.dev.then(|| {
+                let default = &gatehouse.config.file.theme_dir;
+                default.parent().unwrap_or(default).to_owned()
+            }),
             provider: gatehouse.provider.clone(),
             state: gatehouse.state.clone(),
         }
@@ -44,9 +53,17 @@ impl Reloader {
     /// Loads and checks every file, then swaps the clients and organisations in.
     fn reload(&self) -> anyhow::Result<()> {
         let fresh = config::load(&self.source)?;
+        let themes = match self.themes_dir {
+            Some(_) => Some(crate::app::load_themes(&fresh)?),
+            None => None,
+        };
+        let has_theme = |name: &str| match &themes {
+            Some(themes) => themes.get(Some(name)).name() == name,
+            None => self.state.has_theme(name),
+        };
         // Themes are compiled at start; a file naming one that is not loaded would silently get the
         // default, so it is refused instead.
-        let themes = fresh
+        let named = fresh
             .clients
             .iter()
             .filter_map(|c| Some((format!("client {:?}", c.id), c.theme.as_deref()?)))
@@ -56,9 +73,9 @@ impl Reloader {
                     .iter()
                     .map(|o| (format!("organisation {:?}", o.id), o.theme.as_str())),
             );
-        for (owner, theme) in themes {
+        for (owner, theme) in named {
             anyhow::ensure!(
-                self.state.has_theme(theme),
+                has_theme(theme),
                 "{owner}: theme {theme:?} is not loaded (themes load at start: restart to add one)"
             );
         }
@@ -67,6 +84,9 @@ impl Reloader {
         self.provider.clients.replace(registry);
         self.state
             .replace_organisations(&fresh.organisations, fresh.password_policies.clone());
+        if let Some(themes) = themes {
+            self.state.replace_themes(themes);
+        }
         tracing::info!(
             clients,
             organisations = fresh.organisations.len(),
@@ -77,7 +97,7 @@ impl Reloader {
 
     fn reload_or_keep(&self, why: &str) {
         if let Err(e) = self.reload() {
-            for line in e.to_string().lines() {
+            for line in format!("{e:#}").lines() {
                 tracing::error!(
                     trigger = why,
                     problem = line,
@@ -139,6 +159,11 @@ impl Reloader {
             if let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive) {
                 tracing::warn!(folder = %dir.display(), error = %e, "cannot watch configuration folder");
             }
+        }
+        if let Some(dir) = &self.themes_dir
+            && let Err(e) = watcher.watch(dir, RecursiveMode::Recursive)
+        {
+            tracing::warn!(folder = %dir.display(), error = %e, "cannot watch the themes folder");
         }
         Some(watcher)
     }

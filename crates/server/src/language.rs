@@ -34,8 +34,10 @@ pub async fn scoped<F: Future>(language: PageLanguage, work: F) -> F::Output {
 /// Middleware: decides the request's language (see the module documentation).
 pub async fn scope(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let jar = CookieJar::from_headers(request.headers());
-    let translations = state.0.themes.default_theme().translations();
-    let code = translations
+    let themes = state.themes();
+    let code = themes
+        .default_theme()
+        .translations()
         .choose(
             jar.get(cookies::UI_LOCALES)
                 .map(|c| c.value().replace('.', " "))

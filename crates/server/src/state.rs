@@ -80,7 +80,8 @@ pub struct AppState(pub(crate) Arc<Inner>);
 pub(crate) struct Inner {
     pub provider: Arc<Provider>,
     pub db: Database,
-    pub themes: Themes,
+    /// Compiled once at start; replaced whole when `dev = true` and a theme file changes.
+    themes: ArcSwap<Themes>,
     pub passwords: Passwords,
     pub hashing: Semaphore,
     pub csrf: CsrfKey,
@@ -125,7 +126,7 @@ impl AppState {
             hashing: Semaphore::new(settings.max_concurrent_hashes.max(1)),
             provider,
             db,
-            themes,
+            themes: ArcSwap::from_pointee(themes),
             passwords,
             csrf,
             recovery_key,
@@ -208,14 +209,22 @@ impl AppState {
     }
 
     /// The theme of this request (see `theme_choice`), rendering in its language (see `language`).
-    pub fn theme(&self) -> PageTheme<'_> {
+    pub fn theme(&self) -> PageTheme {
         PageTheme {
-            theme: self
-                .0
-                .themes
-                .get(crate::theme_choice::requested().as_deref()),
+            themes: self.themes(),
+            requested: crate::theme_choice::requested(),
             language: crate::language::current(),
         }
+    }
+
+    /// Every theme in force.
+    pub fn themes(&self) -> Arc<Themes> {
+        self.0.themes.load_full()
+    }
+
+    /// Puts a newly compiled set of themes in force (`dev = true`: a theme file changed).
+    pub fn replace_themes(&self, themes: Themes) {
+        self.0.themes.store(Arc::new(themes));
     }
 
     /// `text` in the language of this request.
@@ -225,7 +234,7 @@ impl AppState {
 
     /// Whether the theme `name` was loaded at start (themes are compiled once; a new one needs a restart).
     pub fn has_theme(&self, name: &str) -> bool {
-        self.0.themes.get(Some(name)).name() == name
+        self.themes().get(Some(name)).name() == name
     }
 
     /// The theme a sign-in for `client_id` by a person of `organisation_id` (when known) is shown in:
@@ -243,26 +252,31 @@ impl AppState {
                 .and_then(|id| self.organisation(id))
                 .map(|o| o.theme.clone())
         })?;
-        (self.0.themes.get(Some(&chosen)).name() == chosen
-            && chosen != self.0.themes.default_theme().name())
-        .then_some(chosen)
+        let themes = self.themes();
+        (themes.get(Some(&chosen)).name() == chosen && chosen != themes.default_theme().name())
+            .then_some(chosen)
     }
 }
 
 /// A theme and the language to render it in: what a request's pages and messages are made with.
-pub struct PageTheme<'a> {
-    theme: &'a Theme,
+pub struct PageTheme {
+    themes: Arc<Themes>,
+    requested: Option<String>,
     language: PageLanguage,
 }
 
-impl PageTheme<'_> {
+impl PageTheme {
+    fn theme(&self) -> &Theme {
+        self.themes.get(self.requested.as_deref())
+    }
+
     pub fn render(&self, page: &str, context: impl serde::Serialize) -> Result<String, LoginError> {
-        self.theme.render_in(page, &self.language, context)
+        self.theme().render_in(page, &self.language, context)
     }
 
     /// `text` in this language.
     pub fn text(&self, text: &Text) -> String {
-        self.theme.translations().text(&self.language.code, text)
+        self.theme().translations().text(&self.language.code, text)
     }
 
     /// The language code, e.g. `nl`.
@@ -271,7 +285,7 @@ impl PageTheme<'_> {
     }
 
     pub fn name(&self) -> &str {
-        self.theme.name()
+        self.theme().name()
     }
 }
 

@@ -50,7 +50,7 @@ pub struct TestServer {
     _dir: Option<tempfile::TempDir>,
 }
 
-fn repo() -> PathBuf {
+pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
@@ -202,11 +202,16 @@ impl TestServer {
         .unwrap();
         let config_path = dir.path().join("gatehouse.toml");
         let config = format!(
-            "issuer = {issuer:?}\ndata_dir = {:?}\nclients_dir = {:?}\norganisations_dir = {:?}\ntheme_dir = {:?}\nmaster_key = {:?}\n{extra}\n{mail}\n",
+            "issuer = {issuer:?}\ndata_dir = {:?}\nclients_dir = {:?}\norganisations_dir = {:?}\n{}master_key = {:?}\n{extra}\n{mail}\n",
             dir.path().join("data").display().to_string(),
             clients.display().to_string(),
             organisations.display().to_string(),
-            repo().join("themes/default").display().to_string(),
+            // The repository's themes, unless the test brings its own.
+            if extra.contains("theme_dir") {
+                String::new()
+            } else {
+                format!("theme_dir = {:?}\n", repo().join("themes/default"))
+            },
             gatehouse_oidc::MasterKey::generate().to_base64(),
         );
         std::fs::write(&config_path, config).unwrap();

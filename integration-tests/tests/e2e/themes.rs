@@ -86,3 +86,100 @@ async fn after_the_password_the_organisations_theme_is_used() {
     let account = account_page(&server, &browser(), "bo@example.com").await;
     assert!(theme_css(&account).is_none(), "Bo's organisation has none");
 }
+
+/// Copies the folder `from` into `to`, everything under it.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The home page, once it contains `wanted` (waiting at most ten seconds for a reload).
+async fn home_once_it_shows(server: &TestServer, wanted: &str) -> String {
+    let mut page = String::new();
+    for _ in 0..100 {
+        let response = browser().get(server.url("/")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        page = response.text().await.unwrap();
+        if page.contains(wanted) {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the home page never showed {wanted:?}:\n{page}");
+}
+
+#[tokio::test]
+async fn with_dev_on_a_changed_template_or_message_shows_at_once_and_a_broken_one_changes_nothing()
+{
+    let folder = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("themes"), folder.path());
+    let default = folder.path().join("default");
+    let server = TestServer::start_with(&format!(
+        "dev = true\ntheme_dir = {:?}\n",
+        default.display().to_string()
+    ))
+    .await;
+    home_once_it_shows(&server, "The sign-in service at").await;
+
+    let messages = default.join("locales/en.ftl");
+    let english = std::fs::read_to_string(&messages).unwrap();
+    std::fs::write(
+        &messages,
+        english.replace(
+            "home-lead = The sign-in service at",
+            "home-lead = One sign-in for every app, at",
+        ),
+    )
+    .unwrap();
+    home_once_it_shows(&server, "One sign-in for every app, at").await;
+
+    let template = default.join("home.html");
+    let home = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(&template, home.replace("<h1>", "<h1 class=\"edited\">")).unwrap();
+    home_once_it_shows(&server, "<h1 class=\"edited\">").await;
+
+    // A broken template is refused; the page keeps working as it was.
+    std::fs::write(
+        &template,
+        "{% extends \"base.html\" %}{% block content %}{% if %}",
+    )
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let page = home_once_it_shows(&server, "<h1 class=\"edited\">").await;
+    assert!(page.contains("One sign-in for every app, at"));
+    std::fs::write(&template, home.replace("<h1>", "<h1 class=\"fixed\">")).unwrap();
+    home_once_it_shows(&server, "<h1 class=\"fixed\">").await;
+}
+
+#[tokio::test]
+async fn without_dev_themes_stay_as_compiled_at_start() {
+    let folder = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("themes"), folder.path());
+    let default = folder.path().join("default");
+    let server = TestServer::start_with(&format!(
+        "theme_dir = {:?}\n",
+        default.display().to_string()
+    ))
+    .await;
+    home_once_it_shows(&server, "The sign-in service at").await;
+    let template = default.join("home.html");
+    let home = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(&template, home.replace("<h1>", "<h1 class=\"edited\">")).unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let page = browser()
+        .get(server.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("edited"), "compiled once at start");
+}

@@ -199,7 +199,7 @@ pub async fn start_session(
     // The language saved with the account follows the person to a browser that has no choice yet.
     if jar.get(cookies::LANGUAGE).is_none()
         && let Some(saved) = state.0.db.user(user_id).await?.and_then(|u| u.language)
-        && state.0.themes.default_theme().translations().offers(&saved)
+        && state.themes().default_theme().translations().offers(&saved)
     {
         jar = jar.add(crate::language::choice_cookie(
             &saved,

@@ -25,7 +25,8 @@ pub async fn versioned_asset(
     State(state): State<AppState>,
     Path((theme, version, name)): Path<(String, String, String)>,
 ) -> Response {
-    let theme = state.0.themes.get(Some(&theme));
+    let themes = state.themes();
+    let theme = themes.get(Some(&theme));
     match theme.asset(&name).filter(|a| a.version == version) {
         Some(asset) => (
             [
@@ -41,7 +42,7 @@ pub async fn versioned_asset(
 
 /// `GET /static/{name}`: the default theme's static file (short cache; pages use versioned URLs).
 pub async fn asset(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    match state.0.themes.default_theme().asset(&name) {
+    match state.themes().default_theme().asset(&name) {
         Some(asset) => (
             [
                 (header::CONTENT_TYPE, asset.content_type),

@@ -22,8 +22,9 @@ pub async fn switch(State(state): State<AppState>, jar: CookieJar, query: QueryP
             .map(|(_, v)| v.as_str())
     };
     let back = language::local_path(value("back").unwrap_or("/")).to_owned();
-    let translations = state.0.themes.default_theme().translations();
-    let Some(code) = value("lang").filter(|c| translations.offers(c)) else {
+    let themes = state.themes();
+    let Some(code) = value("lang").filter(|c| themes.default_theme().translations().offers(c))
+    else {
         return see_other(&back);
     };
     let secure = state.0.settings.secure_cookies;
