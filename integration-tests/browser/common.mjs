@@ -1,39 +1,126 @@
 // What every browser script shares: headless Chromium as CI runs it, questions answered by the Rust
-// test on stdin, and screenshots at desktop and phone width.
+// test on stdin, and `review(name)`, which checks the page shown with axe-core and saves it at desktop
+// and phone width.
+//
+// Elements are found by id, name, href or role, never by their English text: the pages also come in
+// Dutch.
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import readline from 'node:readline';
 import { chromium } from 'playwright-core';
 
 const input = readline.createInterface({ input: process.stdin });
 const lines = input[Symbol.asyncIterator]();
+const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-/** Prints `question` for the test and returns its one-line answer. */
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+/** Prints `question` (ending in `?`) for the test and returns its one-line answer. */
 export async function ask(question) {
   console.log(question);
   const { value } = await lines.next();
   return value.trim();
 }
 
-/** Runs `steps(page, shot)` in a fresh headless Chromium; `shot(name)` saves `<dir>/<name>-{desktop,phone}.png`. */
-export async function inChromium(shots, steps) {
+/** Prints the script's result for the test: `DONE <result>`. */
+export function done(result) {
+  console.log(`DONE ${result}`);
+}
+
+/** Answers the relying party's callback in the browser, so nothing has to listen on it; returns a
+ * function that gives the URL the browser was sent back to (or null). */
+export async function catchCallback(page, callback) {
+  let returned = null;
+  await page.route(`${callback}**`, (route) => {
+    returned = route.request().url();
+    route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>App</title><p>back at the app' });
+  });
+  return () => returned;
+}
+
+/** Clicks what `selector` finds (a button or link) and waits until the page it leads to has loaded. */
+export async function clickAndLoad(page, selector) {
+  await Promise.all([page.waitForEvent('load'), page.locator(selector).click()]);
+}
+
+/** Whether the script was asked to run without JavaScript (`--no-js` among its arguments), and its
+ * other arguments. */
+export function scriptArguments() {
+  const all = process.argv.slice(2);
+  return { javaScript: !all.includes('--no-js'), args: all.filter((a) => a !== '--no-js') };
+}
+
+/** The accessibility rules every page must pass: WCAG 2 A and AA, as axe-core checks them. Serious and
+ * critical violations fail the script; lesser ones are printed. */
+async function accessibilityProblems(page, name) {
+  await page.addScriptTag({ path: axeSource });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
+    return result.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => `${n.target.join(' ')}${n.failureSummary ? ` (${n.failureSummary.replace(/\s+/g, ' ')})` : ''}`),
+    }));
+  });
+  const describe = (v) => `  ${name}: ${v.id} [${v.impact}] ${v.help}\n${v.nodes.map((n) => `    ${n}`).join('\n')}`;
+  const minor = violations.filter((v) => v.impact !== 'serious' && v.impact !== 'critical');
+  if (minor.length) console.error(`axe-core, not failing:\n${minor.map(describe).join('\n')}`);
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map(describe);
+}
+
+/**
+ * Runs `steps({ page, review, newPage })` in a fresh headless Chromium.
+ * - `page`: a tab in a fresh profile (no cookies).
+ * - `review(name, tab = page)`: checks the page shown with axe-core (serious or critical problems fail
+ *   the script, listed) and saves `<shots>/<name>-{desktop,phone}.png`.
+ * - `newPage()`: a tab in another fresh profile, as a second browser would be.
+ * With `javaScript: false` the pages run without JavaScript; axe-core then checks the same HTML, with
+ * the same style sheets, in a tab of its own that has JavaScript.
+ */
+export async function inChromium(shots, steps, { javaScript = true } = {}) {
   mkdirSync(shots, { recursive: true });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
+  let checker = null;
+  const newPage = async () => {
+    // The pages' Content-Security-Policy allows only their own scripts; axe-core is let in.
+    const context = await browser.newContext({ viewport: DESKTOP, javaScriptEnabled: javaScript, bypassCSP: true });
+    const tab = await context.newPage();
+    // A step that does not come within ten seconds has failed; say so while the test is still waiting.
+    tab.setDefaultTimeout(10_000);
+    return tab;
+  };
+  const problems = [];
+  const review = async (name, tab = page) => {
+    await tab.waitForLoadState('load');
+    if (javaScript) {
+      problems.push(...await accessibilityProblems(tab, name));
+    } else {
+      checker ??= await (await browser.newContext({ viewport: DESKTOP })).newPage();
+      const [url, html] = [tab.url(), await tab.content()];
+      const same = (u) => u.href === url;
+      await checker.route(same, (route) => route.fulfill({ contentType: 'text/html', body: html }));
+      await checker.goto(url);
+      problems.push(...await accessibilityProblems(checker, name));
+      await checker.unroute(same);
+    }
+    await tab.setViewportSize(DESKTOP);
+    await tab.screenshot({ path: `${shots}/${name}-desktop.png`, fullPage: true });
+    await tab.setViewportSize(PHONE);
+    await tab.screenshot({ path: `${shots}/${name}-phone.png`, fullPage: true });
+    await tab.setViewportSize(DESKTOP);
+  };
+  const page = await newPage();
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const shot = async (name) => {
-      await page.setViewportSize({ width: 1280, height: 800 });
-      await page.screenshot({ path: `${shots}/${name}-desktop.png`, fullPage: true });
-      await page.setViewportSize({ width: 390, height: 844 });
-      await page.screenshot({ path: `${shots}/${name}-phone.png`, fullPage: true });
-      await page.setViewportSize({ width: 1280, height: 800 });
-    };
-    await steps(page, shot);
+    await steps({ page, review, newPage });
   } finally {
     input.close();
     await browser.close();
+  }
+  if (problems.length) {
+    throw new Error(`axe-core found serious or critical accessibility problems (WCAG 2 A/AA):\n${problems.join('\n')}`);
   }
 }
