@@ -39,6 +39,14 @@ export async function catchCallback(page, callback) {
   return () => returned;
 }
 
+/** Opens `url` as a person does who clicks it in an e-mail. (`page.goto` would open it too, but the
+ * callback route does not see where Chromium redirects a navigation that `goto` started.) */
+export async function followLink(page, url) {
+  const href = url.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
+  await page.setContent(`<!doctype html><title>Mail</title><a id="mailed-link" href="${href}">link</a>`);
+  await clickAndLoad(page, '#mailed-link');
+}
+
 /** Clicks what `selector` finds (a button or link) and waits until the page it leads to has loaded. */
 export async function clickAndLoad(page, selector) {
   await Promise.all([page.waitForEvent('load'), page.locator(selector).click()]);

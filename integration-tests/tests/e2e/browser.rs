@@ -476,3 +476,199 @@ async fn the_accessibility_review_fails_a_page_with_pale_text_and_an_unlabelled_
     assert!(reason.contains("label [critical]"), "{reason}");
     assert!(reason.contains("#nameless"), "the field is named: {reason}");
 }
+
+#[tokio::test]
+async fn a_recovery_code_signs_in_and_says_how_many_are_left_in_chromium() {
+    let test = "recovery-code";
+    if !browser_available(test) {
+        return;
+    }
+    let server = TestServer::start_on_localhost().await;
+    server.add_user("ann@example.com").await;
+    let enrolled = crate::second_factor::enrol_totp(&server, &browser(), "ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let start = authorization_url(&rp, &["openid"]);
+    let shots = shots(test);
+    let returned = run_script(
+        "recovery_code.mjs",
+        &[
+            start.url.as_str(),
+            WEB_CB,
+            "ann@example.com",
+            PASSWORD,
+            &shots,
+        ],
+        |_| async { enrolled.recovery_codes[3].clone() },
+    )
+    .await;
+    let (left, returned) = returned.split_once(' ').unwrap();
+    assert_eq!(left, "9", "the code is used up");
+    let tokens = redeem(&rp, query(returned)["code"].clone(), &start).await;
+    assert_eq!(assurance(&tokens, &rp, &start).0, ["pwd", "otp", "mfa"]);
+    assert_reviewed(test, &["second-factor-recovery-code", "recovery-code-used"]);
+}
+
+#[tokio::test]
+async fn a_backup_address_from_the_account_page_brings_a_sign_in_link_in_chromium() {
+    let test = "backup-link";
+    if !browser_available(test) {
+        return;
+    }
+    let backup = "ann.private@example.org";
+    let server = TestServer::start_on_localhost().await;
+    // The strict organisation allows backup links.
+    server.add_user_in("ann@example.com", "strict").await;
+    let secret = crate::second_factor::enrol_totp(&server, &browser(), "ann@example.com")
+        .await
+        .secret;
+    let rp = server.rp("web", WEB_CB).await;
+    let start = authorization_url(&rp, &["openid"]);
+    let (account, shots) = (server.url("/account"), shots(test));
+    let server = &server;
+    let returned = run_script(
+        "backup_link.mjs",
+        &[
+            &account,
+            start.url.as_str(),
+            WEB_CB,
+            "ann@example.com",
+            PASSWORD,
+            backup,
+            &shots,
+        ],
+        |question| {
+            let secret = &secret;
+            async move {
+                match question.as_str() {
+                    "TOTP?" => gatehouse_mfa::totp::code_at(secret, server.now()).unwrap(),
+                    "MAILED-CODE?" => newest_code_mailed_to(server, backup).await,
+                    "LATER?" => {
+                        server.clock.advance(11 * 60);
+                        "later".to_owned()
+                    }
+                    "LINK?" => {
+                        let mail = server.mail_to(backup).await;
+                        link_in(mail.last().unwrap(), &server.url("/mfa/link?"))
+                    }
+                    _ => panic!("backup_link.mjs asked {question}"),
+                }
+            }
+        },
+    )
+    .await;
+    let tokens = redeem(&rp, query(&returned)["code"].clone(), &start).await;
+    assert_eq!(
+        assurance(&tokens, &rp, &start).1,
+        "urn:gatehouse:acr:mfa-email"
+    );
+    assert_reviewed(
+        test,
+        &[
+            "backup-address",
+            "backup-address-confirm",
+            "account-backup-address-set",
+            "confirm-password",
+            "account-authenticator-app",
+            "backup-link-sent",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn an_old_username_leads_to_a_new_password_and_the_email_address_in_chromium() {
+    let test = "username";
+    if !browser_available(test) {
+        return;
+    }
+    let server = TestServer::start_on_localhost().await;
+    let hash = server.passwords.hash(&"old secret".into()).unwrap();
+    server
+        .db
+        .create_user_with(
+            &gatehouse_store::users::NewUser {
+                email: "kees@example.com",
+                name: "Kees Jansen",
+                password_hash: &hash,
+                organisation_id: "strict",
+                legacy_username: Some("K.Jansen"),
+            },
+            server.now(),
+        )
+        .await
+        .unwrap();
+    let rp = server.rp("web", WEB_CB).await;
+    let start = authorization_url(&rp, &["openid"]);
+    let shots = shots(test);
+    let landed = run_script(
+        "username.mjs",
+        &[
+            start.url.as_str(),
+            "k.jansen",
+            "old secret",
+            "kees@example.com",
+            "Harbour lights at 9 tonight!",
+            &shots,
+        ],
+        |_| async {
+            let mail = server.mail_to("kees@example.com").await;
+            link_in(&mail[0], &server.url("/login/welcome?token="))
+        },
+    )
+    .await;
+    // Kees's organisation requires a second factor: its set-up comes next.
+    assert!(landed.contains("/mfa/setup?flow="), "{landed}");
+    assert_reviewed(
+        test,
+        &[
+            "login-username-notice",
+            "username",
+            "username-link-sent",
+            "username-new-password",
+            "username-password-set",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn the_error_page_and_consent_in_chromium() {
+    let test = "consent";
+    if !browser_available(test) {
+        return;
+    }
+    let server = TestServer::start_on_localhost().await;
+    server.add_user("ann@example.com").await;
+    let callback = "http://localhost/consenting/callback";
+    let rp = server.rp("consenting", callback).await;
+    let start = authorization_url(&rp, &["openid", "email"]);
+    let mut bad = start.url.clone();
+    let pairs: Vec<(String, String)> = bad
+        .query_pairs()
+        .map(|(k, v)| match k.as_ref() {
+            "redirect_uri" => (k.into_owned(), "https://evil.example/cb".to_owned()),
+            _ => (k.into_owned(), v.into_owned()),
+        })
+        .collect();
+    bad.query_pairs_mut().clear().extend_pairs(pairs);
+    let shots = shots(test);
+    let returned = run_script(
+        "consent.mjs",
+        &[
+            bad.as_str(),
+            start.url.as_str(),
+            callback,
+            "ann@example.com",
+            PASSWORD,
+            &shots,
+        ],
+        |question| async move { panic!("consent.mjs asked {question}") },
+    )
+    .await;
+    let (status, returned) = returned.split_once(' ').unwrap();
+    assert_eq!(
+        status, "400",
+        "an unregistered redirect URI is refused on the page"
+    );
+    let tokens = redeem(&rp, query(returned)["code"].clone(), &start).await;
+    assert_eq!(assurance(&tokens, &rp, &start).0, ["pwd"]);
+    assert_reviewed(test, &["error", "consent"]);
+}
