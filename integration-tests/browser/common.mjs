@@ -76,6 +76,22 @@ async function accessibilityProblems(page, name) {
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map(describe);
 }
 
+/** What axe-core does not check but people need from a form (issue 6): every field a person types in
+ * says what it holds (`autocomplete`, so password managers and phones can fill it), and code fields
+ * bring up the number pad (`inputmode="numeric"`; a recovery code has letters). A factor's own name
+ * (`name="label"`, free text about no one) is left out: no autocomplete purpose fits it. */
+async function fieldProblems(page, name) {
+  const fields = await page.locator('input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=submit]):not([hidden])').evaluateAll(
+    (inputs) => inputs.map((i) => ({
+      id: i.id, name: i.name, autocomplete: i.getAttribute('autocomplete'), inputmode: i.getAttribute('inputmode'),
+      recovery: !!document.querySelector('input[name=method][value=recovery_code]'),
+    })));
+  return fields.flatMap((f) => [
+    ...(f.autocomplete || f.name === 'label' ? [] : [`  ${name}: field #${f.id} (${f.name}) has no autocomplete attribute`]),
+    ...(f.name === 'code' && !f.recovery && f.inputmode !== 'numeric' ? [`  ${name}: code field #${f.id} has no inputmode="numeric"`] : []),
+  ]);
+}
+
 /**
  * Runs `steps({ page, review, newPage })` in a fresh headless Chromium.
  * - `page`: a tab in a fresh profile (no cookies).
@@ -104,6 +120,7 @@ export async function inChromium(shots, steps, { javaScript = true } = {}) {
   const problems = [];
   const review = async (name, tab = page) => {
     await tab.waitForLoadState('load');
+    problems.push(...await fieldProblems(tab, name));
     if (javaScript) {
       problems.push(...await accessibilityProblems(tab, name));
     } else {
@@ -129,6 +146,6 @@ export async function inChromium(shots, steps, { javaScript = true } = {}) {
     await browser.close();
   }
   if (problems.length) {
-    throw new Error(`axe-core found serious or critical accessibility problems (WCAG 2 A/AA):\n${problems.join('\n')}`);
+    throw new Error(`serious or critical accessibility problems (axe-core, WCAG 2 A/AA, and the fields' own checks):\n${problems.join('\n')}`);
   }
 }

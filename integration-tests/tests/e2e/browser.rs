@@ -449,7 +449,8 @@ async fn a_clients_theme_changes_what_the_browser_shows_and_other_clients_keep_t
 }
 
 #[tokio::test]
-async fn the_accessibility_review_fails_a_page_with_pale_text_and_an_unlabelled_field() {
+async fn the_accessibility_review_fails_pale_text_unlabelled_fields_and_a_code_field_without_a_number_pad()
+ {
     let test = "review-check";
     if !browser_available(test) {
         return;
@@ -471,10 +472,19 @@ async fn the_accessibility_review_fails_a_page_with_pale_text_and_an_unlabelled_
         |question| async move { panic!("review_check.mjs asked {question}") },
     )
     .await;
+    let reason: String = serde_json::from_str(&reason).expect("the review failed, with its reason");
     assert!(reason.contains("serious or critical"), "{reason}");
     assert!(reason.contains("color-contrast [serious]"), "{reason}");
     assert!(reason.contains("label [critical]"), "{reason}");
     assert!(reason.contains("#nameless"), "the field is named: {reason}");
+    assert!(
+        reason.contains("field #nameless () has no autocomplete attribute"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("code field #code has no inputmode=\"numeric\""),
+        "{reason}"
+    );
 }
 
 #[tokio::test]
