@@ -28,19 +28,23 @@ export function done(result) {
   console.log(`DONE ${result}`);
 }
 
-/** Answers the relying party's callback in the browser, so nothing has to listen on it; returns a
- * function that gives the URL the browser was sent back to (or null). */
+/** Watches for the browser being sent back to the relying party's `callback`; returns a function that
+ * gives the last URL it was sent back to (or null). Nothing listens there: the route answers it when
+ * Chromium lets it (not for a redirect it follows itself), else the tab shows a network error, which is
+ * as good for the test. */
 export async function catchCallback(page, callback) {
   let returned = null;
-  await page.route(`${callback}**`, (route) => {
-    returned = route.request().url();
-    route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>App</title><p>back at the app' });
+  page.on('request', (request) => {
+    if (request.url().startsWith(callback)) returned = request.url();
   });
+  await page.route(`${callback}**`, (route) => route.fulfill({
+    status: 200, contentType: 'text/html', body: '<!doctype html><title>App</title><p>back at the app',
+  }));
   return () => returned;
 }
 
-/** Opens `url` as a person does who clicks it in an e-mail. (`page.goto` would open it too, but the
- * callback route does not see where Chromium redirects a navigation that `goto` started.) */
+/** Opens `url` as a person does who clicks it in an e-mail. (`page.goto` would fail where the link
+ * redirects to a callback nothing listens on.) */
 export async function followLink(page, url) {
   const href = url.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
   await page.setContent(`<!doctype html><title>Mail</title><a id="mailed-link" href="${href}">link</a>`);

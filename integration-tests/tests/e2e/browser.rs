@@ -682,3 +682,31 @@ async fn the_error_page_and_consent_in_chromium() {
     assert_eq!(assurance(&tokens, &rp, &start).0, ["pwd"]);
     assert_reviewed(test, &["error", "consent"]);
 }
+
+#[tokio::test]
+async fn without_javascript_the_passkey_page_leads_back_to_the_password() {
+    let test = "passkey-no-js";
+    if !browser_available(test) {
+        return;
+    }
+    let server = TestServer::start_on_localhost().await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let start = authorization_url(&rp, &["openid"]);
+    let shots = shots(test);
+    let returned = run_script(
+        "passkey_without_javascript.mjs",
+        &[
+            start.url.as_str(),
+            WEB_CB,
+            "ann@example.com",
+            PASSWORD,
+            &shots,
+        ],
+        |question| async move { panic!("passkey_without_javascript.mjs asked {question}") },
+    )
+    .await;
+    let tokens = redeem(&rp, query(&returned)["code"].clone(), &start).await;
+    assert_eq!(assurance(&tokens, &rp, &start).0, ["pwd"]);
+    assert_reviewed(test, &["passkey-sign-in-no-js"]);
+}
