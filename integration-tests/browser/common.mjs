@@ -139,6 +139,9 @@ export async function inChromium(shots, steps, { javaScript = true } = {}) {
     await tab.setViewportSize(DESKTOP);
     await tab.screenshot({ path: `${shots}/${name}-desktop.png`, fullPage: true });
     await tab.setViewportSize(PHONE);
+    // On a phone the page fits the screen's width: nothing to scroll sideways to.
+    const wide = await tab.locator('html').evaluate((html) => html.scrollWidth);
+    if (wide > PHONE.width) problems.push(`  ${name}: ${wide}px wide on a ${PHONE.width}px phone screen`);
     await tab.screenshot({ path: `${shots}/${name}-phone.png`, fullPage: true });
     await tab.setViewportSize(DESKTOP);
   };
@@ -150,6 +153,6 @@ export async function inChromium(shots, steps, { javaScript = true } = {}) {
     await browser.close();
   }
   if (problems.length) {
-    throw new Error(`serious or critical accessibility problems (axe-core, WCAG 2 A/AA, and the fields' own checks):\n${problems.join('\n')}`);
+    throw new Error(`serious or critical accessibility problems (axe-core, WCAG 2 A/AA; fields; phone width):\n${problems.join('\n')}`);
   }
 }

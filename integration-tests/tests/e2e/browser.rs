@@ -449,7 +449,7 @@ async fn a_clients_theme_changes_what_the_browser_shows_and_other_clients_keep_t
 }
 
 #[tokio::test]
-async fn the_accessibility_review_fails_pale_text_unlabelled_fields_and_a_code_field_without_a_number_pad()
+async fn the_review_fails_pale_text_unlabelled_fields_a_code_field_without_a_number_pad_and_a_page_too_wide_for_a_phone()
  {
     let test = "review-check";
     if !browser_available(test) {
@@ -483,6 +483,10 @@ async fn the_accessibility_review_fails_pale_text_unlabelled_fields_and_a_code_f
     );
     assert!(
         reason.contains("code field #code has no inputmode=\"numeric\""),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("px wide on a 390px phone screen"),
         "{reason}"
     );
 }
