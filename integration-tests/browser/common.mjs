@@ -96,6 +96,30 @@ async function fieldProblems(page, name) {
   ]);
 }
 
+/** Whether keyboard focus shows: the first field (else button, else link) of the page, focused, has an
+ * outline of at least 2px whose colour stands out 3:1 from the card behind it (WCAG 1.4.11). */
+async function focusProblems(page, name) {
+  const target = page.locator('main :is(input:not([type=hidden]), button, a):visible').first();
+  if (await target.count() === 0) return [];
+  await target.focus();
+  const seen = await target.evaluate((element) => {
+    const rgb = (colour) => colour.match(/[\d.]+/g).slice(0, 3).map(Number);
+    const luminance = ([r, g, b]) => {
+      const f = (c) => { const v = c / 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const style = getComputedStyle(element);
+    const card = getComputedStyle(element.closest('main') ?? document.body).backgroundColor;
+    const [a, b] = [luminance(rgb(style.outlineColor)), luminance(rgb(card))].sort((x, y) => y - x);
+    return { what: element.id || element.tagName.toLowerCase(), style: style.outlineStyle,
+      width: parseFloat(style.outlineWidth), contrast: (a + 0.05) / (b + 0.05) };
+  });
+  await target.blur();
+  if (seen.style === 'none' || seen.width < 2) return [`  ${name}: no visible focus outline on ${seen.what}`];
+  if (seen.contrast < 3) return [`  ${name}: the focus outline on ${seen.what} stands out only ${seen.contrast.toFixed(2)}:1 from the card`];
+  return [];
+}
+
 /**
  * Runs `steps({ page, review, newPage })` in a fresh headless Chromium.
  * - `page`: a tab in a fresh profile (no cookies).
@@ -144,6 +168,7 @@ export async function inChromium(shots, steps, { javaScript = true } = {}) {
     if (wide > PHONE.width) problems.push(`  ${name}: ${wide}px wide on a ${PHONE.width}px phone screen`);
     await tab.screenshot({ path: `${shots}/${name}-phone.png`, fullPage: true });
     await tab.setViewportSize(DESKTOP);
+    problems.push(...await focusProblems(tab, name));
   };
   const page = await newPage();
   try {
@@ -153,6 +178,6 @@ export async function inChromium(shots, steps, { javaScript = true } = {}) {
     await browser.close();
   }
   if (problems.length) {
-    throw new Error(`serious or critical accessibility problems (axe-core, WCAG 2 A/AA; fields; phone width):\n${problems.join('\n')}`);
+    throw new Error(`serious or critical accessibility problems (axe-core, WCAG 2 A/AA; fields; phone width; focus):\n${problems.join('\n')}`);
   }
 }

@@ -449,7 +449,7 @@ async fn a_clients_theme_changes_what_the_browser_shows_and_other_clients_keep_t
 }
 
 #[tokio::test]
-async fn the_review_fails_pale_text_unlabelled_fields_a_code_field_without_a_number_pad_and_a_page_too_wide_for_a_phone()
+async fn the_review_fails_pale_text_a_field_without_label_or_focus_a_code_field_without_a_number_pad_and_a_page_too_wide()
  {
     let test = "review-check";
     if !browser_available(test) {
@@ -487,6 +487,10 @@ async fn the_review_fails_pale_text_unlabelled_fields_a_code_field_without_a_num
     );
     assert!(
         reason.contains("px wide on a 390px phone screen"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("no visible focus outline on nameless"),
         "{reason}"
     );
 }
