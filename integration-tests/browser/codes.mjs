@@ -8,7 +8,7 @@
 // "DONE <callback URL>". Any failure exits non-zero with the reason.
 import { ask, catchCallback, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
 
-const { javaScript, args: [method, account, start, callback, email, password, address, shots] } = scriptArguments();
+const { options, args: [method, account, start, callback, email, password, address, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review, newPage }) => {
   // The account page first asks for the password.
   await page.goto(account);
@@ -49,4 +49,4 @@ await inChromium(shots, async ({ page, review, newPage }) => {
   await later.waitForURL((url) => url.toString().startsWith(callback));
   if (!returned()) throw new Error('the browser never reached the callback');
   done(returned());
-}, { javaScript });
+}, options);

@@ -56,11 +56,18 @@ export async function clickAndLoad(page, selector) {
   await Promise.all([page.waitForEvent('load'), page.locator(selector).click()]);
 }
 
-/** Whether the script was asked to run without JavaScript (`--no-js` among its arguments), and its
- * other arguments. */
+/** The script's options and its other arguments: `--no-js` runs the pages without JavaScript;
+ * `--lang=<code>` makes the browser prefer that language (its Accept-Language), and every reviewed page
+ * must then be in it (`<html lang>`). */
 export function scriptArguments() {
   const all = process.argv.slice(2);
-  return { javaScript: !all.includes('--no-js'), args: all.filter((a) => a !== '--no-js') };
+  const lang = all.find((a) => a.startsWith('--lang='))?.slice('--lang='.length);
+  return {
+    javaScript: !all.includes('--no-js'),
+    lang,
+    options: { javaScript: !all.includes('--no-js'), lang },
+    args: all.filter((a) => !a.startsWith('--')),
+  };
 }
 
 /** The accessibility rules every page must pass: WCAG 2 A and AA, as axe-core checks them. Serious and
@@ -126,10 +133,11 @@ async function focusProblems(page, name) {
  * - `review(name, tab = page)`: checks the page shown with axe-core (serious or critical problems fail
  *   the script, listed) and saves `<shots>/<name>-{desktop,phone}.png`.
  * - `newPage()`: a tab in another fresh profile, as a second browser would be.
+ * With `lang`, the browser prefers that language and every page reviewed must be in it.
  * With `javaScript: false` the pages run without JavaScript; axe-core then checks the same HTML, with
  * the same style sheets, in a tab of its own that has JavaScript.
  */
-export async function inChromium(shots, steps, { javaScript = true } = {}) {
+export async function inChromium(shots, steps, { javaScript = true, lang } = {}) {
   mkdirSync(shots, { recursive: true });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -139,7 +147,9 @@ export async function inChromium(shots, steps, { javaScript = true } = {}) {
   let checker = null;
   const newPage = async () => {
     // The pages' Content-Security-Policy allows only their own scripts; axe-core is let in.
-    const context = await browser.newContext({ viewport: DESKTOP, javaScriptEnabled: javaScript, bypassCSP: true });
+    const context = await browser.newContext({
+      viewport: DESKTOP, javaScriptEnabled: javaScript, bypassCSP: true, ...(lang ? { locale: lang } : {}),
+    });
     const tab = await context.newPage();
     // A step that does not come within ten seconds has failed; say so while the test is still waiting.
     tab.setDefaultTimeout(10_000);
@@ -149,6 +159,8 @@ export async function inChromium(shots, steps, { javaScript = true } = {}) {
   const review = async (name, tab = page) => {
     await tab.waitForLoadState('load');
     problems.push(...await fieldProblems(tab, name));
+    const shown = await tab.locator('html').getAttribute('lang');
+    if (lang && shown !== lang) problems.push(`  ${name}: the page is in ${shown}, not ${lang}`);
     if (javaScript) {
       problems.push(...await accessibilityProblems(tab, name));
     } else {
@@ -178,6 +190,6 @@ export async function inChromium(shots, steps, { javaScript = true } = {}) {
     await browser.close();
   }
   if (problems.length) {
-    throw new Error(`serious or critical accessibility problems (axe-core, WCAG 2 A/AA; fields; phone width; focus):\n${problems.join('\n')}`);
+    throw new Error(`the review found problems (axe-core's serious or critical, WCAG 2 A/AA; fields; phone width; focus; language):\n${problems.join('\n')}`);
   }
 }

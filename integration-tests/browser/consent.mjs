@@ -3,11 +3,11 @@
 // consent shows what it wants, and "allow" sends the browser back to it. Each page is reviewed
 // (axe-core, screenshots at desktop and phone width). Driven by tests/e2e/browser.rs:
 //   node consent.mjs <bad authorization URL> <authorization URL> <callback prefix> <e-mail> <password>
-//                    <screenshot dir> [--no-js]
+//                    <screenshot dir> [--no-js] [--lang=<code>]
 // At the end it prints "DONE <error page status> <callback URL>".
 import { catchCallback, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
 
-const { javaScript, args: [bad, start, callback, email, password, shots] } = scriptArguments();
+const { options, args: [bad, start, callback, email, password, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review }) => {
   const refused = await page.goto(bad);
   await review('error');
@@ -23,4 +23,4 @@ await inChromium(shots, async ({ page, review }) => {
   await page.waitForURL((url) => url.toString().startsWith(callback));
   if (!returned()) throw new Error('the browser never reached the callback');
   done(`${refused.status()} ${returned()}`);
-}, { javaScript });
+}, options);

@@ -35,5 +35,7 @@ forgot-password/new-password-phone new-password-phone
 backup-link/backup-link-sent-phone backup-link-sent-phone
 username/login-username-notice-phone username-notice-phone
 passkey/logout-phone logout-phone
+wizard-nl/wizard-phone wizard-nl-phone
+forgot-password-nl/reset-code-phone reset-code-nl-phone
 LIST
 du -ch "$to"/*.png | tail -1

@@ -1,12 +1,12 @@
 // Resets a forgotten password through Gatehouse's pages in headless Chromium, from the sign-in page's
 // link to the new password, reviewing each page (axe-core, screenshots at desktop and phone width).
 // Driven by tests/e2e/browser.rs:
-//   node forgot_password.mjs <authorization URL> <e-mail> <new password> <screenshot dir> [--no-js]
+//   node forgot_password.mjs <authorization URL> <e-mail> <new password> <screenshot dir> [--no-js] [--lang=<code>]
 // It prints "CODE?" when the code page is shown and reads the e-mailed code from stdin; at the end it
 // prints "DONE <URL after signing in with the new password>". Any failure exits non-zero.
 import { ask, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
 
-const { javaScript, args: [start, email, newPassword, shots] } = scriptArguments();
+const { options, args: [start, email, newPassword, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review }) => {
   await page.goto(start);
   await clickAndLoad(page, 'a[href^="/password/forgot?flow="]');
@@ -34,4 +34,4 @@ await inChromium(shots, async ({ page, review }) => {
   await clickAndLoad(page, 'button[type=submit]');
   await page.waitForURL((url) => !url.pathname.startsWith('/login'));
   done(page.url());
-}, { javaScript });
+}, options);

@@ -6,7 +6,7 @@
 // URL>".
 import { ask, catchCallback, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
 
-const { javaScript, args: [start, callback, email, password, shots] } = scriptArguments();
+const { options, args: [start, callback, email, password, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review }) => {
   const returned = await catchCallback(page, callback);
   await page.goto(start);
@@ -25,4 +25,4 @@ await inChromium(shots, async ({ page, review }) => {
   await page.waitForURL((url) => url.toString().startsWith(callback));
   if (!returned()) throw new Error('the browser never reached the callback');
   done(`${left} ${returned()}`);
-}, { javaScript });
+}, options);

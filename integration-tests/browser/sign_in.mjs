@@ -1,12 +1,12 @@
 // Signs in with password and authenticator app through Gatehouse's pages in headless Chromium, as a
 // person would, reviewing each page (axe-core, screenshots at desktop and phone width). Driven by
 // tests/e2e/browser.rs:
-//   node sign_in.mjs <authorization URL> <callback prefix> <e-mail> <password> <screenshot dir> [--no-js]
+//   node sign_in.mjs <authorization URL> <callback prefix> <e-mail> <password> <screenshot dir> [--no-js] [--lang=<code>]
 // It prints "CODE?" when the second-factor page is shown and reads the code from stdin; at the end it
 // prints "DONE <callback URL>". Any failure exits non-zero with the reason.
 import { ask, catchCallback, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
 
-const { javaScript, args: [start, callback, email, password, shots] } = scriptArguments();
+const { options, args: [start, callback, email, password, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review }) => {
   const returned = await catchCallback(page, callback);
   await page.goto(start);
@@ -23,4 +23,4 @@ await inChromium(shots, async ({ page, review }) => {
   await page.waitForURL((url) => url.toString().startsWith(callback));
   if (!returned()) throw new Error('the browser never reached the callback');
   done(returned());
-}, { javaScript });
+}, options);

@@ -6,7 +6,7 @@
 // It asks "LINK?" for the e-mailed link; at the end it prints "DONE <URL after signing in>".
 import { ask, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
 
-const { javaScript, args: [start, username, oldPassword, email, newPassword, shots] } = scriptArguments();
+const { options, args: [start, username, oldPassword, email, newPassword, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review, newPage }) => {
   await page.goto(start);
   await page.locator('#email').fill(username);
@@ -39,4 +39,4 @@ await inChromium(shots, async ({ page, review, newPage }) => {
   await clickAndLoad(page, 'button[type=submit]');
   await page.waitForURL((url) => !url.pathname.startsWith('/login'));
   done(page.url());
-}, { javaScript });
+}, options);

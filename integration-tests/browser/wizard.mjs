@@ -2,12 +2,12 @@
 // has none, signs in, is taken through the wizard, adds an authenticator app by typing the key the page
 // shows, saves the recovery codes and lands back at the app. Each page is reviewed (axe-core,
 // screenshots at desktop and phone width). Driven by tests/e2e/browser.rs:
-//   node wizard.mjs <authorization URL> <callback prefix> <e-mail> <password> <screenshot dir> [--no-js]
+//   node wizard.mjs <authorization URL> <callback prefix> <e-mail> <password> <screenshot dir> [--no-js] [--lang=<code>]
 // It prints "TOTP <key>?" with the key as the page shows it, and reads the app's current code from
 // stdin; at the end it prints "DONE <callback URL>". Any failure exits non-zero with the reason.
 import { ask, catchCallback, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
 
-const { javaScript, args: [start, callback, email, password, shots] } = scriptArguments();
+const { options, args: [start, callback, email, password, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review }) => {
   const returned = await catchCallback(page, callback);
   await page.goto(start);
@@ -33,4 +33,4 @@ await inChromium(shots, async ({ page, review }) => {
   await page.waitForURL((url) => url.toString().startsWith(callback));
   if (!returned()) throw new Error('the browser never reached the callback');
   done(returned());
-}, { javaScript });
+}, options);

@@ -115,8 +115,9 @@ fn newest_code_texted(server: &TestServer) -> String {
     six_digits(&messages.last().expect("a text message with a code").1)
 }
 
-/// Password and authenticator app, with or without JavaScript: the code the app would show now.
-async fn sign_in_with_authenticator_app(test: &str, javascript: bool) {
+/// Password and authenticator app, with the script's `flags` (`--no-js`, `--lang=nl`): the code the app
+/// would show now.
+async fn sign_in_with_authenticator_app(test: &str, flags: &[&str]) {
     if !browser_available(test) {
         return;
     }
@@ -136,9 +137,7 @@ async fn sign_in_with_authenticator_app(test: &str, javascript: bool) {
         PASSWORD,
         &shots,
     ];
-    if !javascript {
-        args.push("--no-js");
-    }
+    args.extend_from_slice(flags);
     let returned = run_script("sign_in.mjs", &args, |_| async {
         gatehouse_mfa::totp::code_at(&secret, server.now()).unwrap()
     })
@@ -151,16 +150,16 @@ async fn sign_in_with_authenticator_app(test: &str, javascript: bool) {
 
 #[tokio::test]
 async fn signing_in_with_an_authenticator_app_in_chromium() {
-    sign_in_with_authenticator_app("totp", true).await;
+    sign_in_with_authenticator_app("totp", &[]).await;
 }
 
 #[tokio::test]
 async fn signing_in_with_an_authenticator_app_without_javascript() {
-    sign_in_with_authenticator_app("totp-no-js", false).await;
+    sign_in_with_authenticator_app("totp-no-js", &["--no-js"]).await;
 }
 
-/// A forgotten password, with or without JavaScript: the code as it arrived over SMTP.
-async fn reset_forgotten_password(test: &str, javascript: bool) {
+/// A forgotten password, with the script's `flags`: the code as it arrived over SMTP.
+async fn reset_forgotten_password(test: &str, flags: &[&str]) {
     if !browser_available(test) {
         return;
     }
@@ -172,9 +171,7 @@ async fn reset_forgotten_password(test: &str, javascript: bool) {
 
     let shots = shots(test);
     let mut args = vec![start.url.as_str(), "ann@example.com", new_password, &shots];
-    if !javascript {
-        args.push("--no-js");
-    }
+    args.extend_from_slice(flags);
     let landed = run_script("forgot_password.mjs", &args, |_| async {
         newest_code_mailed_to(&server, "ann@example.com").await
     })
@@ -194,12 +191,12 @@ async fn reset_forgotten_password(test: &str, javascript: bool) {
 
 #[tokio::test]
 async fn resetting_a_forgotten_password_in_chromium() {
-    reset_forgotten_password("forgot-password", true).await;
+    reset_forgotten_password("forgot-password", &[]).await;
 }
 
 #[tokio::test]
 async fn resetting_a_forgotten_password_without_javascript() {
-    reset_forgotten_password("forgot-password-no-js", false).await;
+    reset_forgotten_password("forgot-password-no-js", &["--no-js"]).await;
 }
 
 /// Adds codes by `method` on the account page and signs in with one; returns the ID token's `amr`.
@@ -351,8 +348,8 @@ async fn creating_a_passkey_and_signing_in_with_it_in_chromium() {
     );
 }
 
-/// The wizard, with or without JavaScript: the code is computed from the key the page showed.
-async fn set_up_in_the_wizard(test: &str, javascript: bool) {
+/// The wizard, with the script's `flags`: the code is computed from the key the page showed.
+async fn set_up_in_the_wizard(test: &str, flags: &[&str]) {
     if !browser_available(test) {
         return;
     }
@@ -368,9 +365,7 @@ async fn set_up_in_the_wizard(test: &str, javascript: bool) {
         PASSWORD,
         &shots,
     ];
-    if !javascript {
-        args.push("--no-js");
-    }
+    args.extend_from_slice(flags);
     let server = &server;
     let returned = run_script("wizard.mjs", &args, |question| async move {
         let key = question
@@ -400,12 +395,24 @@ async fn set_up_in_the_wizard(test: &str, javascript: bool) {
 
 #[tokio::test]
 async fn the_set_up_wizard_adds_an_authenticator_app_and_returns_to_the_app_in_chromium() {
-    set_up_in_the_wizard("wizard", true).await;
+    set_up_in_the_wizard("wizard", &[]).await;
 }
 
 #[tokio::test]
 async fn the_set_up_wizard_works_without_javascript() {
-    set_up_in_the_wizard("wizard-no-js", false).await;
+    set_up_in_the_wizard("wizard-no-js", &["--no-js"]).await;
+}
+
+/// A browser that prefers Dutch gets every page in Dutch, from the sign-in through the wizard; the
+/// scripts find nothing by its English text, so they run unchanged.
+#[tokio::test]
+async fn the_whole_sign_in_and_set_up_in_dutch_in_chromium() {
+    set_up_in_the_wizard("wizard-nl", &["--lang=nl"]).await;
+}
+
+#[tokio::test]
+async fn a_forgotten_password_in_dutch_in_chromium() {
+    reset_forgotten_password("forgot-password-nl", &["--lang=nl"]).await;
 }
 
 #[tokio::test]
