@@ -1,38 +1,37 @@
 // Resets a forgotten password through Gatehouse's pages in headless Chromium, from the sign-in page's
-// link to the new password, saving a screenshot of each page (desktop and phone width). Driven by
-// tests/e2e/browser.rs:
-//   node forgot_password.mjs <authorization URL> <e-mail> <new password> <screenshot dir>
+// link to the new password, reviewing each page (axe-core, screenshots at desktop and phone width).
+// Driven by tests/e2e/browser.rs:
+//   node forgot_password.mjs <authorization URL> <e-mail> <new password> <screenshot dir> [--no-js] [--lang=<code>]
 // It prints "CODE?" when the code page is shown and reads the e-mailed code from stdin; at the end it
-// prints "DONE". Any failure exits non-zero with the reason.
-import { ask, inChromium } from './common.mjs';
+// prints "DONE <URL after signing in with the new password>". Any failure exits non-zero.
+import { ask, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
 
-const [start, email, newPassword, shots] = process.argv.slice(2);
-await inChromium(shots, async (page, shot) => {
+const { options, args: [start, email, newPassword, shots] } = scriptArguments();
+await inChromium(shots, async ({ page, review }) => {
   await page.goto(start);
-  await page.getByRole('link', { name: 'Forgot your password?' }).click();
-  await page.getByLabel('E-mail address').waitFor();
-  await shot('forgot-password');
-  await page.getByLabel('E-mail address').fill(email);
-  await page.getByRole('button', { name: 'Send me a code' }).click();
+  await clickAndLoad(page, 'a[href^="/password/forgot?flow="]');
+  await review('forgot-password');
+  await page.locator('#email').fill(email);
+  await clickAndLoad(page, 'button[type=submit]');
 
-  await page.getByLabel('Code from the e-mail').waitFor();
-  await shot('reset-code');
-  await page.getByLabel('Code from the e-mail').fill(await ask('CODE?'));
-  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.locator('input[name=reset]').waitFor({ state: 'attached' });
+  await review('reset-code');
+  await page.locator('#code').fill(await ask('CODE?'));
+  await clickAndLoad(page, 'button[type=submit]');
 
-  await page.getByLabel('New password', { exact: true }).waitFor();
-  await shot('new-password');
-  await page.getByLabel('New password', { exact: true }).fill(newPassword);
-  await page.getByLabel('New password again').fill(newPassword);
-  await page.getByRole('button', { name: 'Save the new password' }).click();
+  await page.locator('#new_password').waitFor();
+  await review('new-password');
+  await page.locator('#new_password').fill(newPassword);
+  await page.locator('#repeat_password').fill(newPassword);
+  await clickAndLoad(page, 'button[type=submit]');
 
-  await page.getByRole('heading', { name: 'Your password is changed' }).waitFor();
-  await shot('password-changed');
-  // Back to the same sign-in, which now takes the new password.
-  await page.getByRole('link', { name: 'Sign in' }).click();
-  await page.getByLabel('E-mail address').fill(email);
-  await page.getByLabel('Password').fill(newPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  // The last step has no form: only the way back to the same sign-in.
+  await page.locator('a.button').waitFor();
+  await review('password-changed');
+  await clickAndLoad(page, 'a.button');
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(newPassword);
+  await clickAndLoad(page, 'button[type=submit]');
   await page.waitForURL((url) => !url.pathname.startsWith('/login'));
-  console.log(`DONE ${page.url()}`);
-});
+  done(page.url());
+}, options);

@@ -657,9 +657,12 @@ pub fn link_in(body: &str, prefix: &str) -> String {
 
 /// The authenticator-app key an enrolment page shows, as the app would store it.
 pub fn totp_secret_on(page: &str) -> gatehouse_mfa::totp::TotpSecret {
-    let key: String = between(page, "id=\"secret\">", "<")
-        .split_whitespace()
-        .collect();
+    totp_secret_from_key(between(page, "id=\"secret\">", "<"))
+}
+
+/// An authenticator-app key as a person types it (base32, spaces allowed), as the app would store it.
+pub fn totp_secret_from_key(key: &str) -> gatehouse_mfa::totp::TotpSecret {
+    let key: String = key.split_whitespace().collect();
     gatehouse_mfa::totp::TotpSecret::from_bytes(
         totp_rs::Secret::try_from_base32(&key)
             .unwrap()
