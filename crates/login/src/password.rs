@@ -60,18 +60,30 @@ pub struct Passwords {
     memory: Arc<MemoryPool>,
 }
 
-/// argon2's working memory (19 MiB with the default parameters), kept between checks instead of
-/// allocated and zeroed for each one. Besides the time, this keeps the process small: the allocator
-/// would otherwise keep freed 19 MiB blocks in each thread's arena. Checks run at most
+/// argon2's working memory (19 MiB with the default parameters), kept between checks that overlap
+/// instead of allocated and zeroed for each one. Besides the time, this keeps the process small: the
+/// allocator would otherwise keep freed 19 MiB blocks in each thread's arena. Checks run at most
 /// `max_concurrent_hashes` at once, so the pool holds that many buffers; a few more are kept at most.
+/// When the last check in flight ends, the buffers are freed: between bursts of sign-ins the memory
+/// goes back to the system (an isolated sign-in pays for one fresh buffer).
 #[derive(Default)]
-struct MemoryPool(Mutex<Vec<Vec<Block>>>);
+struct MemoryPool(Mutex<Pooled>);
+
+#[derive(Default)]
+struct Pooled {
+    buffers: Vec<Vec<Block>>,
+    in_flight: usize,
+}
 
 const POOLED_BUFFERS: usize = 8;
 
 impl MemoryPool {
     fn take(&self, blocks: usize) -> Vec<Block> {
-        let pooled = self.0.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let pooled = {
+            let mut pool = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            pool.in_flight += 1;
+            pool.buffers.pop()
+        };
         match pooled {
             Some(buffer) if buffer.len() >= blocks => buffer,
             _ => vec![Block::default(); blocks],
@@ -80,8 +92,11 @@ impl MemoryPool {
 
     fn give(&self, buffer: Vec<Block>) {
         let mut pool = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if pool.len() < POOLED_BUFFERS {
-            pool.push(buffer);
+        pool.in_flight = pool.in_flight.saturating_sub(1);
+        if pool.in_flight == 0 {
+            pool.buffers.clear();
+        } else if pool.buffers.len() < POOLED_BUFFERS {
+            pool.buffers.push(buffer);
         }
     }
 }
@@ -274,7 +289,7 @@ mod tests {
     }
 
     #[test]
-    fn working_memory_is_reused_across_checks_of_different_sizes() {
+    fn checks_of_different_sizes_verify_and_leave_no_memory_behind() {
         let p = cheap();
         let small = p.hash(&"one".into()).unwrap();
         let big = Passwords::new(HashParams {
@@ -290,7 +305,26 @@ mod tests {
             assert!(p.verify(Some(&small), &"one".into()));
             assert!(!p.verify(Some(&small), &"two".into()));
         }
-        assert!(p.memory.0.lock().unwrap().len() <= POOLED_BUFFERS);
+        let pool = p.memory.0.lock().unwrap();
+        assert!(pool.buffers.is_empty(), "no check in flight, nothing kept");
+        assert_eq!(pool.in_flight, 0);
+    }
+
+    #[test]
+    fn working_memory_is_kept_while_checks_overlap_and_freed_after_the_last() {
+        let pool = MemoryPool::default();
+        let first = pool.take(16);
+        let second = pool.take(16);
+        pool.give(first);
+        assert_eq!(pool.0.lock().unwrap().buffers.len(), 1, "kept for the next");
+        let third = pool.take(8);
+        assert_eq!(third.len(), 16, "the kept buffer is reused");
+        assert!(pool.0.lock().unwrap().buffers.is_empty());
+        pool.give(third);
+        pool.give(second);
+        let pool = pool.0.lock().unwrap();
+        assert!(pool.buffers.is_empty(), "freed after the last check");
+        assert_eq!(pool.in_flight, 0);
     }
 
     #[test]
