@@ -60,12 +60,12 @@ pub struct Passwords {
     memory: Arc<MemoryPool>,
 }
 
-/// argon2's working memory (19 MiB with the default parameters), kept between checks that overlap
-/// instead of allocated and zeroed for each one. Besides the time, this keeps the process small: the
-/// allocator would otherwise keep freed 19 MiB blocks in each thread's arena. Checks run at most
+/// argon2's working memory (19 MiB with the default parameters), kept between checks instead of
+/// allocated and zeroed for each one. Besides the time, this keeps the process small: the allocator
+/// would otherwise keep freed 19 MiB blocks in each thread's arena. Checks run at most
 /// `max_concurrent_hashes` at once, so the pool holds that many buffers; a few more are kept at most.
-/// When the last check in flight ends, the buffers are freed: between bursts of sign-ins the memory
-/// goes back to the system (an isolated sign-in pays for one fresh buffer).
+/// [`Passwords::release_idle_memory`], called every few seconds, frees them once a whole period went
+/// by without a check: between bursts of sign-ins the memory goes back to the system.
 #[derive(Default)]
 struct MemoryPool(Mutex<Pooled>);
 
@@ -73,6 +73,8 @@ struct MemoryPool(Mutex<Pooled>);
 struct Pooled {
     buffers: Vec<Vec<Block>>,
     in_flight: usize,
+    /// A check started or ended since the last [`MemoryPool::release_idle`].
+    used: bool,
 }
 
 const POOLED_BUFFERS: usize = 8;
@@ -82,6 +84,7 @@ impl MemoryPool {
         let pooled = {
             let mut pool = self.0.lock().unwrap_or_else(|p| p.into_inner());
             pool.in_flight += 1;
+            pool.used = true;
             pool.buffers.pop()
         };
         match pooled {
@@ -93,11 +96,19 @@ impl MemoryPool {
     fn give(&self, buffer: Vec<Block>) {
         let mut pool = self.0.lock().unwrap_or_else(|p| p.into_inner());
         pool.in_flight = pool.in_flight.saturating_sub(1);
-        if pool.in_flight == 0 {
-            pool.buffers.clear();
-        } else if pool.buffers.len() < POOLED_BUFFERS {
+        pool.used = true;
+        if pool.buffers.len() < POOLED_BUFFERS {
             pool.buffers.push(buffer);
         }
+    }
+
+    /// Frees the buffers when no check started or ended since the last call and none is running.
+    fn release_idle(&self) {
+        let mut pool = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !pool.used && pool.in_flight == 0 {
+            pool.buffers = Vec::new();
+        }
+        pool.used = false;
     }
 }
 
@@ -125,6 +136,12 @@ impl Passwords {
         };
         passwords.dummy_hash = passwords.hash(&SecretString::from(crate::csrf::random_id()))?;
         Ok(passwords)
+    }
+
+    /// Gives argon2's pooled working memory back to the system when no check ran since the last call.
+    /// The server calls it every few seconds.
+    pub fn release_idle_memory(&self) {
+        self.memory.release_idle();
     }
 
     /// A PHC string (`$argon2id$v=19$m=...`) with a fresh random salt.
@@ -289,7 +306,7 @@ mod tests {
     }
 
     #[test]
-    fn checks_of_different_sizes_verify_and_leave_no_memory_behind() {
+    fn working_memory_is_reused_across_checks_of_different_sizes() {
         let p = cheap();
         let small = p.hash(&"one".into()).unwrap();
         let big = Passwords::new(HashParams {
@@ -306,25 +323,48 @@ mod tests {
             assert!(!p.verify(Some(&small), &"two".into()));
         }
         let pool = p.memory.0.lock().unwrap();
-        assert!(pool.buffers.is_empty(), "no check in flight, nothing kept");
+        assert_eq!(
+            pool.buffers.len(),
+            1,
+            "one check at a time needs one buffer"
+        );
         assert_eq!(pool.in_flight, 0);
     }
 
     #[test]
-    fn working_memory_is_kept_while_checks_overlap_and_freed_after_the_last() {
+    fn working_memory_is_freed_after_a_whole_period_without_checks() {
+        let p = cheap();
+        let hash = p.hash(&"one".into()).unwrap();
+        assert!(p.verify(Some(&hash), &"one".into()));
+        p.release_idle_memory();
+        assert_eq!(
+            p.memory.0.lock().unwrap().buffers.len(),
+            1,
+            "used this period"
+        );
+        p.release_idle_memory();
+        assert!(p.memory.0.lock().unwrap().buffers.is_empty(), "idle period");
+        assert!(p.verify(Some(&hash), &"one".into()), "works again after");
+    }
+
+    #[test]
+    fn working_memory_in_use_is_never_freed() {
         let pool = MemoryPool::default();
         let first = pool.take(16);
         let second = pool.take(16);
         pool.give(first);
-        assert_eq!(pool.0.lock().unwrap().buffers.len(), 1, "kept for the next");
-        let third = pool.take(8);
-        assert_eq!(third.len(), 16, "the kept buffer is reused");
-        assert!(pool.0.lock().unwrap().buffers.is_empty());
-        pool.give(third);
+        pool.release_idle();
+        pool.release_idle();
+        assert_eq!(
+            pool.0.lock().unwrap().buffers.len(),
+            1,
+            "a check is running"
+        );
         pool.give(second);
-        let pool = pool.0.lock().unwrap();
-        assert!(pool.buffers.is_empty(), "freed after the last check");
-        assert_eq!(pool.in_flight, 0);
+        pool.release_idle();
+        assert_eq!(pool.0.lock().unwrap().buffers.len(), 2, "used this period");
+        pool.release_idle();
+        assert!(pool.0.lock().unwrap().buffers.is_empty());
     }
 
     #[test]
