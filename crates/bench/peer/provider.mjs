@@ -2,7 +2,8 @@
 // Usage: node provider.mjs <port> <config.json>
 // config.json: { "clients": [{ "id", "secret", "redirect_uri", "alg" }] }
 //
-// Equivalences: in-memory adapter (the package's default), ES256 and RS256 keys, confidential clients
+// Equivalences: in-memory storage (the package's own adapter, but unbounded: see below), ES256 and
+// RS256 keys, confidential clients
 // with client_secret_basic, JWT access tokens for client credentials (via resource indicators, signed
 // with the client's algorithm), opaque access tokens for sign-ins (userinfo accepts only those),
 // refresh tokens rotated on every use, introspection on. The sign-in interaction takes the login name
@@ -12,6 +13,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import Provider from 'oidc-provider';
+// The package's in-memory adapter. Its default storage is an LRU of 1,000 entries, which a benchmark
+// overruns within a second: sessions, grants, codes and tokens minted earlier in the run are evicted
+// and then refused (`invalid_grant`, 401). Gatehouse keeps everything in its database, so the peer
+// gets the same adapter over storage that keeps every entry until it expires.
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 
 const [port, configPath] = process.argv.slice(2);
 const config = JSON.parse(readFileSync(configPath, 'utf8'));
@@ -23,7 +29,33 @@ function key(type, options, alg) {
   return { ...privateKey.export({ format: 'jwk' }), alg, use: 'sig', kid: alg.toLowerCase() };
 }
 
+// What the adapter expects of its storage (get, set with an optional maxAge in ms, delete), unbounded.
+class Storage {
+  #entries = new Map();
+
+  get(key) {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiry !== undefined && entry.expiry <= Date.now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key, value, { maxAge } = {}) {
+    const expiry = typeof maxAge === 'number' ? Date.now() + maxAge : undefined;
+    this.#entries.set(key, { value, expiry });
+  }
+
+  delete(key) {
+    this.#entries.delete(key);
+  }
+}
+const storage = new Storage();
+
 const provider = new Provider(issuer, {
+  adapter: (model) => new MemoryAdapter(model, storage),
   clients: config.clients.map((c) => ({
     client_id: c.id,
     client_secret: c.secret,

@@ -77,6 +77,44 @@ pub fn argon2_hash(secret: &str) -> anyhow::Result<String> {
         .to_string())
 }
 
+/// Runs `rounds` argon2id hashes with the server's default parameters after one to warm up, reusing
+/// one working buffer as the server's password checks do. Returns the CPU time the calling thread
+/// spent on the `rounds`: unlike the time on the clock, it does not count the time other processes
+/// had the core, but it does count waiting for memory.
+pub fn argon2_rounds(rounds: u32) -> anyhow::Result<std::time::Duration> {
+    let argon2 = argon2::Argon2::default();
+    let mut memory = vec![argon2::Block::default(); argon2.params().block_count()];
+    let mut out = [0u8; 32];
+    let mut hash = |i: u32| {
+        argon2
+            .hash_password_into_with_memory(
+                format!("a benchmark password {i}").as_bytes(),
+                b"a salt of sixteen bytes",
+                &mut out,
+                &mut memory,
+            )
+            .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+    };
+    hash(0)?;
+    let start = thread_cpu_time()?;
+    for i in 1..=rounds {
+        hash(i)?;
+    }
+    Ok(thread_cpu_time()? - start)
+}
+
+/// CPU time of the calling thread, from `/proc/thread-self/schedstat` (nanoseconds on the CPU).
+fn thread_cpu_time() -> anyhow::Result<std::time::Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .context("reading /proc/thread-self/schedstat")?;
+    let nanos: u64 = text
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .context("parsing /proc/thread-self/schedstat")?;
+    Ok(std::time::Duration::from_nanos(nanos))
+}
+
 fn random_secret() -> String {
     gatehouse_oidc::random_token()
 }

@@ -14,14 +14,14 @@ mod server;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
 
 use crate::fixture::Fixture;
 use crate::http::{Flavour, Paths, Target};
-use crate::report::{Peer, Report, Row, Scale, mib};
+use crate::report::{CpuUsed, Peer, Report, Row, Scale, mib};
 use crate::scenarios::{Bench, Scenario};
 use crate::server::Process;
 
@@ -103,15 +103,30 @@ fn selected(options: &Options) -> anyhow::Result<Vec<Scenario>> {
         .collect())
 }
 
-/// The time one argon2id hash (the server's default parameters) takes on one core.
+/// The CPU time one argon2id hash (the server's default parameters) takes on one core, alone.
 fn argon2_ms_per_hash() -> anyhow::Result<f64> {
-    fixture::argon2_hash("warm-up")?;
     let rounds = 8;
-    let start = Instant::now();
-    for _ in 0..rounds {
-        fixture::argon2_hash("a benchmark password")?;
-    }
-    Ok(start.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds))
+    Ok(fixture::argon2_rounds(rounds)?.as_secs_f64() * 1000.0 / f64::from(rounds))
+}
+
+/// The CPU time one argon2id hash takes while `threads` hash at once, each with its own working
+/// memory, as the server's checks run: they share the memory bandwidth and the L3 cache, so each can
+/// take longer than a hash alone.
+fn argon2_concurrent_ms_per_hash(threads: usize) -> anyhow::Result<f64> {
+    let rounds = 12;
+    let cpu = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| scope.spawn(|| fixture::argon2_rounds(rounds)))
+            .collect();
+        let mut cpu = Duration::ZERO;
+        for worker in workers {
+            cpu += worker
+                .join()
+                .map_err(|_| anyhow::anyhow!("an argon2 thread panicked"))??;
+        }
+        anyhow::Ok(cpu)
+    })?;
+    Ok(cpu.as_secs_f64() * 1000.0 / (threads as f64 * f64::from(rounds)))
 }
 
 async fn run(options: Options) -> anyhow::Result<Report> {
@@ -145,6 +160,7 @@ async fn run_with(
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     eprintln!("measuring argon2id on this machine...");
     let argon2_ms = argon2_ms_per_hash()?;
+    let argon2_concurrent_ms = argon2_concurrent_ms_per_hash(cpus)?;
 
     eprintln!("migrating and seeding {} ...", fixture.store.label());
     fixture.migrate()?;
@@ -171,6 +187,7 @@ async fn run_with(
     .await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle = server.rss_kib();
+    let (idle_anon, idle_file) = server.rss_split_kib();
 
     let target = Target {
         flavour: Flavour::Gatehouse,
@@ -253,10 +270,14 @@ async fn run_with(
         first_start_ms: first_start.as_secs_f64() * 1000.0,
         cold_start_ms: cold_start.as_secs_f64() * 1000.0,
         idle_rss_mib: mib(idle),
+        idle_rss_anon_mib: mib(idle_anon),
+        idle_rss_file_mib: mib(idle_file),
         idle_rss_after_cold_start_mib: mib(idle_after_cold),
         high_water_rss_mib: mib(high_water),
         argon2_ms_per_hash: argon2_ms,
         argon2_bound_per_second: cpus as f64 * 1000.0 / argon2_ms,
+        argon2_concurrent_ms_per_hash: argon2_concurrent_ms,
+        argon2_concurrent_per_second: cpus as f64 * 1000.0 / argon2_concurrent_ms,
         scale,
         peer,
     })
@@ -318,6 +339,11 @@ async fn run_peer(
     })
 }
 
+/// CPU seconds this process (the load generator) has used.
+fn own_cpu_seconds() -> f64 {
+    server::cpu_seconds("self").unwrap_or(0.0)
+}
+
 /// Runs `scenarios` in order against a started server, with a pause between them so one scenario's
 /// background work (WAL checkpoints, connection churn) does not land in the next.
 async fn run_scenarios(
@@ -344,8 +370,13 @@ async fn run_scenarios(
     for &scenario in scenarios {
         eprintln!("running {} ...", scenario.name());
         server.take_peak_kib();
+        let (server_cpu, load_cpu) = (server.cpu_seconds(), own_cpu_seconds());
         let outcome = bench.run(scenario).await;
-        let row = Row::new(scenario.name(), &outcome, server.take_peak_kib());
+        let cpu = CpuUsed {
+            server: server.cpu_seconds() - server_cpu,
+            load: own_cpu_seconds() - load_cpu,
+        };
+        let row = Row::new(scenario.name(), &outcome, server.take_peak_kib(), cpu);
         eprintln!(
             "  {:.0}/s p99 {:.2} ms errors {}",
             row.per_second, row.p99_ms, row.errors

@@ -17,15 +17,38 @@ pub struct Process {
 
 /// Resident memory in KiB, from `/proc/<pid>/status`: (VmRSS, VmHWM).
 pub fn memory_kib(pid: u32) -> Option<(u64, u64)> {
+    Some((status_kib(pid, "VmRSS:")?, status_kib(pid, "VmHWM:")?))
+}
+
+/// One `kB` field of `/proc/<pid>/status`.
+fn status_kib(pid: u32, name: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
+    status
+        .lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// CPU time (user and system, every thread) a process has used, in seconds. `/proc/<pid>/stat` counts
+/// it in clock ticks, which Linux fixes at 100 per second for user space (`USER_HZ`).
+pub fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces; count from after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // Field 3 (state) is fields[0]; utime is field 14, stime field 15.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}
+
+/// The one-minute load average of the machine, from `/proc/loadavg`.
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// Samples VmRSS every 10 ms and keeps the highest value since the last reset.
@@ -99,6 +122,16 @@ impl Process {
         ))
     }
 
+    /// Current resident memory, KiB, split into (anonymous, file-backed): the process's own heap and
+    /// stacks, and the pages of its program and libraries mapped from the page cache (shared with
+    /// other processes, given back by the kernel when memory is short).
+    pub fn rss_split_kib(&self) -> (u64, u64) {
+        (
+            status_kib(self.pid, "RssAnon:").unwrap_or(0),
+            status_kib(self.pid, "RssFile:").unwrap_or(0),
+        )
+    }
+
     /// Current resident memory, KiB.
     pub fn rss_kib(&self) -> u64 {
         memory_kib(self.pid).map_or(0, |(rss, _)| rss)
@@ -108,6 +141,11 @@ impl Process {
     pub fn take_peak_kib(&self) -> u64 {
         let now = self.rss_kib();
         self.sampler.peak_kib.swap(now, Ordering::Relaxed).max(now)
+    }
+
+    /// CPU seconds the server has used so far.
+    pub fn cpu_seconds(&self) -> f64 {
+        cpu_seconds(&self.pid.to_string()).unwrap_or(0.0)
     }
 
     /// The kernel's high-water mark of resident memory over the process's life, KiB.

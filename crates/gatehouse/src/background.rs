@@ -53,6 +53,13 @@ impl Background {
             }
         }));
 
+        // argon2's working memory goes back to the system a few seconds after the last sign-in.
+        let passwords = gatehouse.passwords.clone();
+        tasks.push(every(Duration::from_secs(3), stop.subscribe(), move || {
+            passwords.release_idle_memory();
+            std::future::ready(())
+        }));
+
         tasks.push(tokio::spawn(Reloader::new(gatehouse).start(
             gatehouse.config.file.watch_config || gatehouse.config.file.dev,
             stop.subscribe(),

@@ -1,6 +1,7 @@
 //! The Gatehouse binary's library: configuration, building and serving the app, the CLI and the demo
 //! relying party. Integration tests start servers through [`app::Gatehouse`].
 
+pub mod allocator;
 pub mod app;
 mod background;
 pub mod cli;

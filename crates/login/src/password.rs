@@ -64,14 +64,29 @@ pub struct Passwords {
 /// allocated and zeroed for each one. Besides the time, this keeps the process small: the allocator
 /// would otherwise keep freed 19 MiB blocks in each thread's arena. Checks run at most
 /// `max_concurrent_hashes` at once, so the pool holds that many buffers; a few more are kept at most.
+/// [`Passwords::release_idle_memory`], called every few seconds, frees them once a whole period went
+/// by without a check: between bursts of sign-ins the memory goes back to the system.
 #[derive(Default)]
-struct MemoryPool(Mutex<Vec<Vec<Block>>>);
+struct MemoryPool(Mutex<Pooled>);
+
+#[derive(Default)]
+struct Pooled {
+    buffers: Vec<Vec<Block>>,
+    in_flight: usize,
+    /// A check started or ended since the last [`MemoryPool::release_idle`].
+    used: bool,
+}
 
 const POOLED_BUFFERS: usize = 8;
 
 impl MemoryPool {
     fn take(&self, blocks: usize) -> Vec<Block> {
-        let pooled = self.0.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let pooled = {
+            let mut pool = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            pool.in_flight += 1;
+            pool.used = true;
+            pool.buffers.pop()
+        };
         match pooled {
             Some(buffer) if buffer.len() >= blocks => buffer,
             _ => vec![Block::default(); blocks],
@@ -80,9 +95,20 @@ impl MemoryPool {
 
     fn give(&self, buffer: Vec<Block>) {
         let mut pool = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if pool.len() < POOLED_BUFFERS {
-            pool.push(buffer);
+        pool.in_flight = pool.in_flight.saturating_sub(1);
+        pool.used = true;
+        if pool.buffers.len() < POOLED_BUFFERS {
+            pool.buffers.push(buffer);
         }
+    }
+
+    /// Frees the buffers when no check started or ended since the last call and none is running.
+    fn release_idle(&self) {
+        let mut pool = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !pool.used && pool.in_flight == 0 {
+            pool.buffers = Vec::new();
+        }
+        pool.used = false;
     }
 }
 
@@ -110,6 +136,12 @@ impl Passwords {
         };
         passwords.dummy_hash = passwords.hash(&SecretString::from(crate::csrf::random_id()))?;
         Ok(passwords)
+    }
+
+    /// Gives argon2's pooled working memory back to the system when no check ran since the last call.
+    /// The server calls it every few seconds.
+    pub fn release_idle_memory(&self) {
+        self.memory.release_idle();
     }
 
     /// A PHC string (`$argon2id$v=19$m=...`) with a fresh random salt.
@@ -290,7 +322,49 @@ mod tests {
             assert!(p.verify(Some(&small), &"one".into()));
             assert!(!p.verify(Some(&small), &"two".into()));
         }
-        assert!(p.memory.0.lock().unwrap().len() <= POOLED_BUFFERS);
+        let pool = p.memory.0.lock().unwrap();
+        assert_eq!(
+            pool.buffers.len(),
+            1,
+            "one check at a time needs one buffer"
+        );
+        assert_eq!(pool.in_flight, 0);
+    }
+
+    #[test]
+    fn working_memory_is_freed_after_a_whole_period_without_checks() {
+        let p = cheap();
+        let hash = p.hash(&"one".into()).unwrap();
+        assert!(p.verify(Some(&hash), &"one".into()));
+        p.release_idle_memory();
+        assert_eq!(
+            p.memory.0.lock().unwrap().buffers.len(),
+            1,
+            "used this period"
+        );
+        p.release_idle_memory();
+        assert!(p.memory.0.lock().unwrap().buffers.is_empty(), "idle period");
+        assert!(p.verify(Some(&hash), &"one".into()), "works again after");
+    }
+
+    #[test]
+    fn working_memory_in_use_is_never_freed() {
+        let pool = MemoryPool::default();
+        let first = pool.take(16);
+        let second = pool.take(16);
+        pool.give(first);
+        pool.release_idle();
+        pool.release_idle();
+        assert_eq!(
+            pool.0.lock().unwrap().buffers.len(),
+            1,
+            "a check is running"
+        );
+        pool.give(second);
+        pool.release_idle();
+        assert_eq!(pool.0.lock().unwrap().buffers.len(), 2, "used this period");
+        pool.release_idle();
+        assert!(pool.0.lock().unwrap().buffers.is_empty());
     }
 
     #[test]

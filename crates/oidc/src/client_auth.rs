@@ -82,19 +82,25 @@ impl ClientAuthError {
 }
 
 /// Secrets that passed an argon2 check, kept as SHA-256 by the argon2 hash they matched, so the slow hash
-/// runs once per client secret and process.
+/// runs once per client secret and process. The argon2 checks themselves run one at a time
+/// (`checking`): each takes 19 MiB of working memory, and a burst of first requests (or of wrong
+/// secrets) would otherwise run one per thread at once; those waiting find the secret known when
+/// the check before them succeeded.
 #[derive(Debug, Default)]
-pub(crate) struct ClientSecretCache(Mutex<HashMap<String, [u8; 32]>>);
+pub(crate) struct ClientSecretCache {
+    known: Mutex<HashMap<String, [u8; 32]>>,
+    checking: Mutex<()>,
+}
 
 impl ClientSecretCache {
     fn knows(&self, secret_hash: &str, digest: &[u8; 32]) -> bool {
-        let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let guard = self.known.lock().unwrap_or_else(|p| p.into_inner());
         guard
             .get(secret_hash)
             .is_some_and(|known| bool::from(known.ct_eq(digest)))
     }
     fn remember(&self, secret_hash: &str, digest: [u8; 32]) {
-        self.0
+        self.known
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(secret_hash.to_owned(), digest);
@@ -164,6 +170,14 @@ impl Provider {
             ClientSecret::Argon2Hash(phc) => {
                 // Keyed by the stored hash, not the client id: a secret changed by a configuration
                 // reload never matches what the old one left here.
+                if self.secret_cache.knows(phc, &digest) {
+                    return true;
+                }
+                let _one_at_a_time = self
+                    .secret_cache
+                    .checking
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
                 if self.secret_cache.knows(phc, &digest) {
                     return true;
                 }

@@ -354,3 +354,33 @@ async fn malformed_token_requests_get_spec_errors() {
         .unwrap();
     assert_eq!(error_of(wrong_type).await, (400, "invalid_request".into()));
 }
+
+/// Client secrets are checked with argon2 one at a time (each check takes its working memory); a burst
+/// of first requests, right and wrong secrets mixed, still gets every answer right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_first_client_secret_checks_answers_each_one_right() {
+    let server = TestServer::start().await;
+    let mut requests = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let secret = if i % 3 == 0 { "not-the-secret" } else { SECRET };
+        let token_url = server.url("/token");
+        requests.spawn(async move {
+            let response = http()
+                .post(token_url)
+                .basic_auth("web", Some(secret))
+                .form(&[("grant_type", "client_credentials"), ("scope", "api.read")])
+                .send()
+                .await
+                .unwrap();
+            (secret, response.status().as_u16())
+        });
+    }
+    let mut answered = 0;
+    while let Some(answer) = requests.join_next().await {
+        let (secret, status) = answer.unwrap();
+        let expected = if secret == SECRET { 200 } else { 401 };
+        assert_eq!(status, expected, "secret {secret:?}");
+        answered += 1;
+    }
+    assert_eq!(answered, 24);
+}
