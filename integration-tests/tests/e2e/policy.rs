@@ -10,7 +10,7 @@ const WEB_CB: &str = "http://localhost/web/callback";
 
 /// From the wizard, adds an authenticator app through the page the wizard links to; returns the
 /// page that follows (recovery codes, with the way back to the sign-in).
-async fn enrol_app_in_wizard(
+pub(crate) async fn enrol_app_in_wizard(
     server: &TestServer,
     browser: &reqwest::Client,
     wizard: &str,
