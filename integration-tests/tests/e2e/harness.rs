@@ -937,22 +937,13 @@ impl PageForm {
             })
     }
 
-    /// The value of the hidden field `name`.
-    pub fn value(&self, name: &str) -> &str {
-        self.hidden
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_else(|| panic!("no hidden field {name} in {self:?}"))
-    }
-
     /// POSTs the form from `browser` to `server`: its hidden fields, then `fields`; a field in
     /// `fields` replaces a hidden field of the same name. The response is not followed.
-    pub async fn submit(
+    pub async fn submit<V: AsRef<str>>(
         &self,
         server: &TestServer,
         browser: &reqwest::Client,
-        fields: &[(&str, &str)],
+        fields: &[(&str, V)],
     ) -> reqwest::Response {
         let mut body: Vec<(&str, &str)> = self
             .hidden
@@ -960,7 +951,7 @@ impl PageForm {
             .filter(|(name, _)| !fields.iter().any(|(n, _)| n == name))
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
-        body.extend_from_slice(fields);
+        body.extend(fields.iter().map(|(n, v)| (*n, v.as_ref())));
         let url = url::Url::parse(&server.url("/"))
             .unwrap()
             .join(&self.action)
@@ -969,23 +960,26 @@ impl PageForm {
     }
 }
 
+/// For a form submitted with its hidden fields alone.
+pub const NO_FIELDS: &[(&str, &str)] = &[];
+
 /// Submits the one form on `page` (HTML) with its hidden fields (`csrf`, `flow`, …) and `fields`.
-pub async fn submit_form(
+pub async fn submit_form<V: AsRef<str>>(
     server: &TestServer,
     browser: &reqwest::Client,
     page: &str,
-    fields: &[(&str, &str)],
+    fields: &[(&str, V)],
 ) -> reqwest::Response {
     PageForm::only(page).submit(server, browser, fields).await
 }
 
 /// Submits the form on `page` that posts to `path`, with its hidden fields and `fields`.
-pub async fn submit_form_to(
+pub async fn submit_form_to<V: AsRef<str>>(
     server: &TestServer,
     browser: &reqwest::Client,
     page: &str,
     path: &str,
-    fields: &[(&str, &str)],
+    fields: &[(&str, V)],
 ) -> reqwest::Response {
     PageForm::posting_to(page, path)
         .submit(server, browser, fields)
