@@ -7,9 +7,9 @@
 //! Saving the new password signs the person in, as typing it on the sign-in page would: a
 //! password-level session, then the second factor their policy asks for (a challenge if they have
 //! one, else the set-up wizard). Where it goes next: when the link was asked for during an
-//! application's sign-in and is opened in that same browser, that sign-in continues to the
-//! application (the link carries the pending sign-in's id, which only that browser can use);
-//! anywhere else, to the account page.
+//! application's sign-in and is opened in that same browser while that sign-in is still open, it
+//! continues to the application (the link carries the pending sign-in's id, which only that browser
+//! can use); anywhere else, to the account page.
 
 use std::net::SocketAddr;
 
@@ -320,20 +320,18 @@ async fn save_password(
         return Err(link_refused());
     }
     tracing::info!(target: "gatehouse::security", "password set from a username link");
-    let pending = match app_sign_in_here(state, &jar, &form.flow).await? {
-        Some(pending) => pending,
+    let (jar, pending) = match app_sign_in_here(state, &jar, &form.flow).await? {
+        Some(pending) => (jar, pending),
         None => {
-            let (jar_with_flow, pending) =
-                flow::start_pending(state, jar, SignInFor::AccountSetUp, SignInStep::Credentials)
-                    .await?;
-            return flow::password_accepted(state, jar_with_flow, &user, pending, client).await;
+            flow::start_pending(state, jar, SignInFor::AccountSetUp, SignInStep::Credentials)
+                .await?
         }
     };
     flow::password_accepted(state, jar, &user, pending, client).await
 }
 
 /// The application's sign-in the link was asked for in, when it is still waiting for a password in
-/// this browser.
+/// this browser (one that expired, or belongs to another browser, is simply not continued).
 async fn app_sign_in_here(
     state: &AppState,
     jar: &CookieJar,
