@@ -745,6 +745,11 @@ pub fn assurance(
     )
 }
 
+/// Where a page's button link goes (the recovery codes' "continue", a notice's next step), decoded.
+pub fn button_link(page: &str) -> String {
+    decode_entities(between(page, "class=\"button\" href=\"", "\""))
+}
+
 /// The link in an e-mail's text that starts with `prefix`.
 pub fn link_in(body: &str, prefix: &str) -> String {
     let start = body

@@ -66,9 +66,7 @@ async fn required_policy_sends_a_person_without_a_factor_through_the_wizard_and_
         codes_page.contains("id=\"recovery-codes\""),
         "recovery codes are saved in the wizard"
     );
-    let continue_url = between(&codes_page, "class=\"button\" href=\"", "\"")
-        .replace("&#x2f;", "/")
-        .replace("&amp;", "&");
+    let continue_url = button_link(&codes_page);
     assert_eq!(continue_url, format!("/continue?flow={flow}"));
     let done = browser.get(server.url(&continue_url)).send().await.unwrap();
     let params = query(&location(&done));
@@ -376,9 +374,7 @@ async fn choosing_sms_in_the_wizard_asks_for_the_mobile_number_and_completes_the
     .await
     .unwrap();
     assert!(done.contains("id=\"recovery-codes\""));
-    let continue_url = between(&done, "class=\"button\" href=\"", "\"")
-        .replace("&#x2f;", "/")
-        .replace("&amp;", "&");
+    let continue_url = button_link(&done);
     let back = browser.get(server.url(&continue_url)).send().await.unwrap();
     let params = query(&location(&back));
     assert_eq!(params["state"], *start.state.secret());

@@ -112,6 +112,19 @@ async fn signed_in(server: &TestServer, browser: &reqwest::Client) -> bool {
         == 200
 }
 
+/// Whether Kees's password is now `password`.
+async fn kees_password_is(server: &TestServer, password: &str) -> bool {
+    let kees = server
+        .db
+        .user_by_email("kees@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    server
+        .passwords
+        .verify(Some(&kees.password_hash), &password.into())
+}
+
 #[tokio::test]
 async fn a_username_leads_to_a_link_a_new_password_the_second_factor_set_up_and_the_app() {
     let server = TestServer::start().await;
@@ -169,9 +182,7 @@ async fn a_username_leads_to_a_link_a_new_password_the_second_factor_set_up_and_
     // The wizard, then the app, with the original request's state.
     let wizard = page_at(&server, &browser, &location(&saved)).await;
     let codes_page = enrol_app_in_wizard(&server, &browser, &wizard).await;
-    let continue_url = between(&codes_page, "class=\"button\" href=\"", "\"")
-        .replace("&#x2f;", "/")
-        .replace("&amp;", "&");
+    let continue_url = button_link(&codes_page);
     let back = browser.get(server.url(&continue_url)).send().await.unwrap();
     let params = query(&location(&back));
     assert_eq!(params["state"], *start.state.secret());
@@ -230,9 +241,7 @@ async fn in_another_browser_the_link_goes_through_the_wizard_to_the_account_page
     let wizard = page_at(&server, &phone, &wizard_url).await;
     assert!(wizard.contains("Strict Hosting asks"));
     let codes_page = enrol_app_in_wizard(&server, &phone, &wizard).await;
-    let continue_url = between(&codes_page, "class=\"button\" href=\"", "\"")
-        .replace("&#x2f;", "/")
-        .replace("&amp;", "&");
+    let continue_url = button_link(&codes_page);
     let done = phone.get(server.url(&continue_url)).send().await.unwrap();
     assert_eq!(location(&done), "/account");
 
@@ -280,16 +289,8 @@ async fn a_second_browser_holding_a_used_link_is_refused_and_not_signed_in() {
             .contains("This link does not work any more")
     );
     assert!(!signed_in(&server, &other).await);
-    let kees = server
-        .db
-        .user_by_email("kees@example.com")
-        .await
-        .unwrap()
-        .unwrap();
     assert!(
-        server
-            .passwords
-            .verify(Some(&kees.password_hash), &NEW_PASSWORD.into()),
+        kees_password_is(&server, NEW_PASSWORD).await,
         "the password Kees chose stands"
     );
 }
@@ -334,15 +335,5 @@ async fn the_link_expires_after_24_hours() {
     let late = save_with_form(&server, &browser, &form, NEW_PASSWORD).await;
     assert_eq!(late.status(), 400);
     assert!(!signed_in(&server, &browser).await);
-    let kees = server
-        .db
-        .user_by_email("kees@example.com")
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        server
-            .passwords
-            .verify(Some(&kees.password_hash), &"old secret".into())
-    );
+    assert!(kees_password_is(&server, "old secret").await);
 }
