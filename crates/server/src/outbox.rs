@@ -105,6 +105,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, StoreError> {
                 html: email.html,
                 id: Some(id.clone()),
             };
+            let started = state.0.provider.now();
             let outcome = match tokio::time::timeout(SEND_DEADLINE, sender.send(&message)).await {
                 Ok(outcome) => outcome.map_err(|e| e.to_string()),
                 Err(_) => Err("sending took longer than its deadline".to_owned()),
@@ -117,8 +118,10 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, StoreError> {
                 }
                 Err(e) => {
                     let tried = attempts + 1;
+                    // The back-off counts from the attempt's start, and never ends before the
+                    // attempt did (a send cut off at its deadline).
                     let retry_at = (tried < state.0.settings.outbox.max_attempts)
-                        .then(|| now + retry_delay(attempts));
+                        .then(|| (started + retry_delay(attempts)).max(now));
                     if retry_at.is_some() {
                         tracing::warn!(error = %e, attempts = tried, "sending an e-mail failed; it will be retried");
                     } else {
