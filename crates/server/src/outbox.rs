@@ -30,7 +30,12 @@ impl Default for OutboxPolicy {
 }
 
 /// How long a worker holds a message it is sending before another may take it, in seconds.
-const LEASE_SECONDS: i64 = 120;
+pub const LEASE_SECONDS: i64 = 120;
+/// The longest one message may take to send, well inside its lease: a mail server that stalls
+/// (each SMTP command may take 30 s) must not keep a message past its lease, when another worker
+/// would take it and send it as well. A send cut off here counts as a failed attempt.
+const SEND_DEADLINE: Duration = Duration::from_secs(60);
+const _: () = assert!((SEND_DEADLINE.as_secs() as i64) < LEASE_SECONDS);
 /// Messages taken per round.
 const BATCH: u64 = 20;
 
@@ -90,6 +95,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, StoreError> {
             id,
             email,
             attempts,
+            leased_until,
         } in due
         {
             let message = EmailMessage {
@@ -99,26 +105,38 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, StoreError> {
                 html: email.html,
                 id: Some(id.clone()),
             };
+            let started = state.0.provider.now();
+            let outcome = match tokio::time::timeout(SEND_DEADLINE, sender.send(&message)).await {
+                Ok(outcome) => outcome.map_err(|e| e.to_string()),
+                Err(_) => Err("sending took longer than its deadline".to_owned()),
+            };
             let now = state.0.provider.now();
-            match sender.send(&message).await {
+            match outcome {
                 Ok(()) => {
                     state.0.db.mark_email_sent(&id, now).await?;
                     sent += 1;
                 }
                 Err(e) => {
                     let tried = attempts + 1;
+                    // The back-off counts from the attempt's start, and never ends before the
+                    // attempt did (a send cut off at its deadline).
                     let retry_at = (tried < state.0.settings.outbox.max_attempts)
-                        .then(|| now + retry_delay(attempts));
+                        .then(|| (started + retry_delay(attempts)).max(now));
                     if retry_at.is_some() {
                         tracing::warn!(error = %e, attempts = tried, "sending an e-mail failed; it will be retried");
                     } else {
                         tracing::error!(error = %e, attempts = tried, "sending an e-mail failed for good");
                     }
-                    state
+                    if !state
                         .0
                         .db
-                        .mark_email_failed(&id, &e.to_string(), retry_at, now)
-                        .await?;
+                        .mark_email_failed(&id, leased_until, &e, retry_at, now)
+                        .await?
+                    {
+                        tracing::warn!(
+                            "an e-mail's lease ran out while it was being sent; the worker holding it now decides"
+                        );
+                    }
                 }
             }
         }

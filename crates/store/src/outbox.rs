@@ -2,6 +2,11 @@
 //! where the change is made here), and a worker sends it later with retries: nothing is lost while the
 //! mail server is away. A worker takes a due message by moving its due time forward by a lease in one
 //! conditional update, so two workers (on two nodes) never take the same message at once.
+//!
+//! The lease's end (`next_attempt_at` as the taking worker set it) is also its fencing token: only
+//! the worker that holds the current lease may schedule a retry or give the message up, so a worker
+//! whose lease ran out while it was sending cannot move the lease another worker now holds. That a
+//! message went out is recorded by whichever worker sent it, first one wins.
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -31,6 +36,8 @@ pub struct QueuedEmail {
     pub email: OutgoingEmail,
     /// Attempts before this one.
     pub attempts: i32,
+    /// When this worker's lease ends; it identifies the lease when the attempt is recorded.
+    pub leased_until: i64,
 }
 
 /// Writes `mail` to the outbox through `conn` (a connection or an open transaction).
@@ -85,15 +92,17 @@ impl Database {
             .all(&self.conn)
             .await?;
         let mut taken = Vec::with_capacity(due.len());
+        let leased_until = now + lease;
         for message in due {
             let claimed = outbox_message::Entity::update_many()
                 .col_expr(
                     outbox_message::Column::NextAttemptAt,
-                    Expr::value(now + lease),
+                    Expr::value(leased_until),
                 )
                 .filter(outbox_message::Column::Id.eq(&message.id))
                 .filter(outbox_message::Column::NextAttemptAt.eq(message.next_attempt_at))
                 .filter(outbox_message::Column::SentAt.is_null())
+                .filter(outbox_message::Column::FailedAt.is_null())
                 .exec(&self.conn)
                 .await?;
             if claimed.rows_affected == 1 {
@@ -106,33 +115,41 @@ impl Database {
                         html: message.body_html,
                     },
                     attempts: message.attempts,
+                    leased_until,
                 });
             }
         }
         Ok(taken)
     }
 
-    pub async fn mark_email_sent(&self, id: &str, now: i64) -> Result<(), StoreError> {
-        outbox_message::Entity::update_many()
+    /// Records that the message went out. Whoever sent it first records it; a second worker that sent
+    /// it too (after the first one's lease ran out) changes nothing. `false` when it was already sent.
+    pub async fn mark_email_sent(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let updated = outbox_message::Entity::update_many()
             .col_expr(outbox_message::Column::SentAt, Expr::value(now))
             .col_expr(
                 outbox_message::Column::Attempts,
                 Expr::col(outbox_message::Column::Attempts).add(1),
             )
             .filter(outbox_message::Column::Id.eq(id))
+            .filter(outbox_message::Column::SentAt.is_null())
             .exec(&self.conn)
             .await?;
-        Ok(())
+        Ok(updated.rows_affected == 1)
     }
 
-    /// Records a failed attempt: the message is due again at `retry_at`, or, with `None`, given up.
+    /// Records a failed attempt by the worker holding the lease that ends at `leased_until`: the
+    /// message is due again at `retry_at`, or, with `None`, given up. `false` (and nothing changes)
+    /// when that lease is no longer the message's: it ran out and another worker took the message,
+    /// or the message was sent meanwhile.
     pub async fn mark_email_failed(
         &self,
         id: &str,
+        leased_until: i64,
         error: &str,
         retry_at: Option<i64>,
         now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut update = outbox_message::Entity::update_many()
             .col_expr(
                 outbox_message::Column::Attempts,
@@ -143,11 +160,14 @@ impl Database {
             Some(at) => update.col_expr(outbox_message::Column::NextAttemptAt, Expr::value(at)),
             None => update.col_expr(outbox_message::Column::FailedAt, Expr::value(now)),
         };
-        update
+        let updated = update
             .filter(outbox_message::Column::Id.eq(id))
+            .filter(outbox_message::Column::NextAttemptAt.eq(leased_until))
+            .filter(outbox_message::Column::SentAt.is_null())
+            .filter(outbox_message::Column::FailedAt.is_null())
             .exec(&self.conn)
             .await?;
-        Ok(())
+        Ok(updated.rows_affected == 1)
     }
 
     /// Messages not yet sent and not given up.
@@ -207,13 +227,17 @@ mod tests {
         let failing = db.enqueue_email(&mail("b@example.com"), 1).await.unwrap();
         let gone = db.enqueue_email(&mail("c@example.com"), 1).await.unwrap();
         assert_eq!(db.take_due_emails(1, 60, 10).await.unwrap().len(), 3);
-        db.mark_email_sent(&sent, 2).await.unwrap();
-        db.mark_email_failed(&failing, "421 try later", Some(30), 2)
-            .await
-            .unwrap();
-        db.mark_email_failed(&gone, "550 no such user", None, 2)
-            .await
-            .unwrap();
+        assert!(db.mark_email_sent(&sent, 2).await.unwrap());
+        assert!(
+            db.mark_email_failed(&failing, 61, "421 try later", Some(30), 2)
+                .await
+                .unwrap()
+        );
+        assert!(
+            db.mark_email_failed(&gone, 61, "550 no such user", None, 2)
+                .await
+                .unwrap()
+        );
         assert_eq!(db.outbox_depth().await.unwrap(), 1);
         assert!(db.take_due_emails(29, 60, 10).await.unwrap().is_empty());
         let again = db.take_due_emails(1000, 60, 10).await.unwrap();
@@ -222,5 +246,62 @@ mod tests {
             (again[0].id.as_str(), again[0].attempts),
             (failing.as_str(), 1)
         );
+    }
+
+    #[tokio::test]
+    async fn a_worker_whose_lease_ran_out_cannot_reschedule_the_message_another_worker_holds() {
+        let (db, _dir) = test_db::fresh().await;
+        let id = db
+            .enqueue_email(&mail("ann@example.com"), 100)
+            .await
+            .unwrap();
+        let first = db.take_due_emails(100, 60, 10).await.unwrap();
+        assert_eq!(first[0].leased_until, 160);
+        // The first worker is still talking to a slow mail server when its lease ends.
+        let second = db.take_due_emails(160, 60, 10).await.unwrap();
+        assert_eq!(
+            (second[0].id.as_str(), second[0].leased_until),
+            (id.as_str(), 220)
+        );
+        assert!(
+            !db.mark_email_failed(&id, 160, "timed out", Some(175), 170)
+                .await
+                .unwrap(),
+            "the first worker's failure does not move the second worker's lease"
+        );
+        assert!(
+            db.take_due_emails(200, 60, 10).await.unwrap().is_empty(),
+            "still leased by the second worker"
+        );
+        assert!(
+            db.mark_email_failed(&id, 220, "421 try later", Some(235), 205)
+                .await
+                .unwrap()
+        );
+        let third = db.take_due_emails(235, 60, 10).await.unwrap();
+        assert_eq!((third[0].attempts, third[0].leased_until), (1, 295));
+    }
+
+    #[tokio::test]
+    async fn a_message_is_recorded_as_sent_once_and_then_no_failure_counts() {
+        let (db, _dir) = test_db::fresh().await;
+        let id = db
+            .enqueue_email(&mail("ann@example.com"), 100)
+            .await
+            .unwrap();
+        db.take_due_emails(100, 60, 10).await.unwrap();
+        let second = db.take_due_emails(160, 60, 10).await.unwrap();
+        assert!(
+            db.mark_email_sent(&id, 165).await.unwrap(),
+            "the first to send it"
+        );
+        assert!(!db.mark_email_sent(&id, 166).await.unwrap(), "already sent");
+        assert!(
+            !db.mark_email_failed(&id, second[0].leased_until, "timed out", Some(300), 170)
+                .await
+                .unwrap()
+        );
+        assert_eq!(db.outbox_depth().await.unwrap(), 0);
+        assert!(db.take_due_emails(10_000, 60, 10).await.unwrap().is_empty());
     }
 }

@@ -30,25 +30,15 @@ async fn adding_and_removing_a_factor_are_notified_to_the_login_address() {
         "{notices:?}"
     );
 
-    let page = browser
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let form = [
-        ("csrf", form_value(&page, "csrf")),
-        ("factor", form_value(&page, "factor")),
-        ("password", PASSWORD.into()),
-    ];
-    browser
-        .post(server.url("/account/factors/remove"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, "/account").await;
+    submit_form_to(
+        &server,
+        &browser,
+        &page,
+        "/account/factors/remove",
+        &[("password", PASSWORD)],
+    )
+    .await;
     let notices = server.mail_to("ann@example.com").await;
     assert!(
         notices
@@ -101,14 +91,7 @@ async fn changing_the_password_needs_the_current_one_ends_other_sessions_and_for
         200
     );
 
-    let page = laptop
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &laptop, "/account").await;
     let change = |current: &str, new: &str, repeat: &str| {
         let form = [
             ("csrf", form_value(&page, "csrf")),
@@ -236,14 +219,7 @@ async fn recent_sign_ins_are_listed_and_a_new_device_is_notified() {
         notices[0]
     );
 
-    let page = phone
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &phone, "/account").await;
     let list = between(&page, "id=\"recent-sign-ins\">", "</ul>");
     assert_eq!(list.matches("<li>").count(), 3);
     assert!(
@@ -261,40 +237,22 @@ async fn the_default_method_is_asked_first_and_factors_can_be_renamed() {
     let browser = browser();
     crate::second_factor::enrol_totp(&server, &browser, "ann@example.com").await;
     // A second authenticator app; the first stays the default.
-    let page = browser
-        .get(server.url("/account/totp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, "/account/totp").await;
     let secret = totp_secret_on(&page);
     let code = totp::code_at(&secret, server.now()).unwrap();
-    let form = [
-        ("csrf", form_value(&page, "csrf")),
-        ("enrolment", form_value(&page, "enrolment")),
-        ("code", code),
-        ("label", "Tablet".into()),
-    ];
-    browser
-        .post(server.url("/account/totp"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    submit_form_to(
+        &server,
+        &browser,
+        &page,
+        "/account/totp",
+        &[("code", code), ("label", "Tablet".into())],
+    )
+    .await;
     let factors = server.db.factors(&id).await.unwrap();
     let tablet = factors.iter().find(|f| f.label == "Tablet").unwrap();
     assert!(!tablet.is_default);
 
-    let page = browser
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, "/account").await;
     let csrf = form_value(&page, "csrf");
     let made = browser
         .post(server.url("/account/factors/default"))
@@ -319,14 +277,8 @@ async fn the_default_method_is_asked_first_and_factors_can_be_renamed() {
         .unwrap();
     assert_eq!(renamed.status(), 303);
     assert!(
-        browser
-            .get(server.url("/account"))
-            .send()
+        page_at(&server, &browser, "/account")
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
             .contains("Kitchen tablet")
     );
     let foreign = browser
@@ -349,14 +301,7 @@ async fn adding_a_factor_long_after_signing_in_needs_the_password_again() {
     let browser = browser();
     account_page(&server, &browser, "ann@example.com").await;
     server.clock.advance(11 * 60);
-    let page = browser
-        .get(server.url("/account/totp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, "/account/totp").await;
     assert!(
         page.contains("Confirm it&#x27;s you") && !page.contains("id=\"secret\""),
         "no QR code yet"
@@ -385,14 +330,7 @@ async fn adding_a_factor_long_after_signing_in_needs_the_password_again() {
         .await
         .unwrap();
     assert_eq!(location(&escape), "/account", "never an open redirect");
-    let page = browser
-        .get(server.url("/account/totp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, "/account/totp").await;
     assert!(
         page.contains("id=\"secret\""),
         "right after confirming, the QR code is shown"

@@ -12,47 +12,30 @@ async fn ann_with_backup_address(server: &TestServer) {
     server.add_user_in("ann@example.com", "strict").await;
     let browser = browser();
     enrol_totp(server, &browser, "ann@example.com").await;
-    let page = browser
-        .get(server.url("/account/backup-email"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(server, &browser, "/account/backup-email").await;
     assert!(page.contains("Add a backup e-mail address"), "{page}");
-    let sent = browser
-        .post(server.url("/account/backup-email"))
-        .form(&[
-            ("csrf", form_value(&page, "csrf").as_str()),
-            ("address", BACKUP),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let sent = submit_form_to(
+        server,
+        &browser,
+        &page,
+        "/account/backup-email",
+        &[("address", BACKUP)],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     let code = six_digits(&server.mail_to(BACKUP).await[0]);
-    let saved = browser
-        .post(server.url("/account/backup-email/confirm"))
-        .form(&[
-            ("csrf", form_value(&sent, "csrf")),
-            ("enrolment", form_value(&sent, "enrolment")),
-            ("code", code),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let saved = submit_form_to(
+        server,
+        &browser,
+        &sent,
+        "/account/backup-email/confirm",
+        &[("code", code)],
+    )
+    .await;
     assert_eq!(location(&saved), "/account?notice=backup-address-set");
-    let account = browser
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let account = page_at(server, &browser, "/account").await;
     assert!(
         account.contains("a***@example.org"),
         "the backup address, masked"

@@ -118,25 +118,16 @@ async fn a_forgotten_device_is_asked_again() {
     let rp = server.rp("web", WEB_CB).await;
     let laptop = browser();
     sign_in_remembering(&server, &laptop, &rp, &secret).await;
-    let account = laptop
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let account = page_at(&server, &laptop, "/account").await;
     assert!(account.contains("id=\"remembered-devices\""));
-    let form = [
-        ("csrf", form_value(&account, "csrf")),
-        ("device", form_value(&account, "device")),
-    ];
-    let forgotten = laptop
-        .post(server.url("/account/devices/forget"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let forgotten = submit_form_to(
+        &server,
+        &laptop,
+        &account,
+        "/account/devices/forget",
+        NO_FIELDS,
+    )
+    .await;
     assert_eq!(location(&forgotten), "/account?notice=device-forgotten");
 
     server.clock.advance(13 * 3600);

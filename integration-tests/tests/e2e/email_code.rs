@@ -47,37 +47,27 @@ async fn count_to(server: &TestServer, to: &str) -> usize {
 /// Adds `BACKUP` as a second address for codes; returns the recovery codes page.
 async fn enrol_email(server: &TestServer, browser: &reqwest::Client, email: &str) -> String {
     account_page(server, browser, email).await;
-    let page = browser
-        .get(server.url("/account/email"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(server, browser, "/account/email").await;
     let before = count_to(server, BACKUP).await;
-    let sent = browser
-        .post(server.url("/account/email"))
-        .form(&[
-            ("csrf", form_value(&page, "csrf").as_str()),
-            ("address", "Ann.Backup@Example.org"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let sent = submit_form_to(
+        server,
+        browser,
+        &page,
+        "/account/email",
+        &[("address", "Ann.Backup@Example.org")],
+    )
+    .await;
     assert_eq!(sent.status(), 200);
     let confirm = sent.text().await.unwrap();
     let code = six_digits(&mail_to(server, before + 1, BACKUP).await);
-    let response = browser
-        .post(server.url("/account/email/confirm"))
-        .form(&[
-            ("csrf", form_value(&confirm, "csrf")),
-            ("enrolment", form_value(&confirm, "enrolment")),
-            ("code", code),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = submit_form_to(
+        server,
+        browser,
+        &confirm,
+        "/account/email/confirm",
+        &[("code", code)],
+    )
+    .await;
     assert_eq!(response.status(), 200);
     let page = response.text().await.unwrap();
     assert!(
@@ -108,14 +98,7 @@ async fn email_code_is_sent_on_arrival_and_signs_in_at_a_lower_acr() {
         "nothing is sent before the code page is opened"
     );
 
-    let page = browser
-        .get(server.url(&challenge))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, &challenge).await;
     assert!(
         page.contains("a***@example.org"),
         "the page says where the code went"
@@ -152,24 +135,16 @@ async fn second_address_equal_to_the_login_address_is_refused() {
     server.add_user("ann@example.com").await;
     let browser = browser();
     account_page(&server, &browser, "ann@example.com").await;
-    let page = browser
-        .get(server.url("/account/email"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, "/account/email").await;
     for address in ["ANN@example.com", " ann@Example.COM ", "not-an-address"] {
-        let response = browser
-            .post(server.url("/account/email"))
-            .form(&[
-                ("csrf", form_value(&page, "csrf").as_str()),
-                ("address", address),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let response = submit_form_to(
+            &server,
+            &browser,
+            &page,
+            "/account/email",
+            &[("address", address)],
+        )
+        .await;
         assert_eq!(response.status(), 400, "{address}");
     }
     server.mail_settled().await;
@@ -182,47 +157,30 @@ async fn wrong_enrolment_code_saves_nothing() {
     server.add_user("ann@example.com").await;
     let browser = browser();
     account_page(&server, &browser, "ann@example.com").await;
-    let page = browser
-        .get(server.url("/account/email"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let confirm = browser
-        .post(server.url("/account/email"))
-        .form(&[
-            ("csrf", form_value(&page, "csrf").as_str()),
-            ("address", BACKUP),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, "/account/email").await;
+    let confirm = submit_form_to(
+        &server,
+        &browser,
+        &page,
+        "/account/email",
+        &[("address", BACKUP)],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     let real = six_digits(&mail_to(&server, 1, BACKUP).await);
     let wrong = if real == "000000" { "111111" } else { "000000" };
-    let response = browser
-        .post(server.url("/account/email/confirm"))
-        .form(&[
-            ("csrf", form_value(&confirm, "csrf").as_str()),
-            ("enrolment", form_value(&confirm, "enrolment").as_str()),
-            ("code", wrong),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = submit_form_to(
+        &server,
+        &browser,
+        &confirm,
+        "/account/email/confirm",
+        &[("code", wrong)],
+    )
+    .await;
     assert_eq!(response.status(), 400);
-    let account = browser
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let account = page_at(&server, &browser, "/account").await;
     assert!(account.contains("Two-step verification is off"));
 }
 
@@ -305,36 +263,27 @@ async fn a_code_from_another_users_challenge_is_refused() {
     // Bo's codes go to a second address of his own.
     let bo = browser();
     account_page(&server, &bo, "bo@example.com").await;
-    let page = bo
-        .get(server.url("/account/email"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let confirm = bo
-        .post(server.url("/account/email"))
-        .form(&[
-            ("csrf", form_value(&page, "csrf").as_str()),
-            ("address", "bo.other@example.org"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &bo, "/account/email").await;
+    let confirm = submit_form_to(
+        &server,
+        &bo,
+        &page,
+        "/account/email",
+        &[("address", "bo.other@example.org")],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     let code = six_digits(&mail_to(&server, 1, "bo.other@example.org").await);
-    bo.post(server.url("/account/email/confirm"))
-        .form(&[
-            ("csrf", form_value(&confirm, "csrf")),
-            ("enrolment", form_value(&confirm, "enrolment")),
-            ("code", code),
-        ])
-        .send()
-        .await
-        .unwrap();
+    submit_form_to(
+        &server,
+        &bo,
+        &confirm,
+        "/account/email/confirm",
+        &[("code", code)],
+    )
+    .await;
 
     let rp = server.rp("web", WEB_CB).await;
     let ann = browser();
@@ -368,14 +317,7 @@ async fn a_code_asked_for_while_the_mail_server_is_down_arrives_exactly_once_whe
     let (flow, csrf) = open_login(&browser, start.url.as_str()).await;
     let challenge =
         location(&post_login(&server, &browser, &flow, &csrf, "ann@example.com", PASSWORD).await);
-    let page = browser
-        .get(server.url(&challenge))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, &challenge).await;
     assert!(page.contains("a***@example.org"), "the code is on its way");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while server.smtp.refused() == 0 {

@@ -230,26 +230,18 @@ impl TestServer {
             _ => (Database::connect(&config.database_url).await.unwrap(), None),
         };
         let clock = Arc::new(OffsetClock::default());
-        let gatehouse = Gatehouse::build_with_database(config, clock.clone(), db.clone())
-            .await
-            .unwrap();
-        let passwords = gatehouse.passwords.clone();
-        let provider = gatehouse.provider.clone();
-        let (tx, rx) = oneshot::channel::<()>();
-        let stopped = tokio::spawn(gatehouse.serve(listener, async {
-            let _ = rx.await;
-        }));
+        let running = Running::launch(config, listener, clock.clone(), db.clone()).await;
         Self {
             base: issuer.clone(),
             issuer,
             clock,
             db,
-            passwords,
-            provider,
+            passwords: running.passwords,
+            provider: running.provider,
             smtp,
             sms_outbox,
-            shutdown: Some(tx),
-            stopped: Some(stopped),
+            shutdown: Some(running.shutdown),
+            stopped: Some(running.stopped),
             schema,
             dir: dir.path().to_owned(),
             _dir: Some(dir),
@@ -270,25 +262,18 @@ impl TestServer {
             None => Database::connect(&config.database_url).await.unwrap(),
         };
         let clock = Arc::new(OffsetClock::default());
-        let gatehouse = Gatehouse::build_with_database(config, clock.clone(), db.clone())
-            .await
-            .unwrap();
-        let (passwords, provider) = (gatehouse.passwords.clone(), gatehouse.provider.clone());
-        let (tx, rx) = oneshot::channel::<()>();
-        let stopped = tokio::spawn(gatehouse.serve(listener, async {
-            let _ = rx.await;
-        }));
+        let running = Running::launch(config, listener, clock.clone(), db.clone()).await;
         Self {
             issuer: self.issuer.clone(),
             base,
             clock,
             db,
-            passwords,
-            provider,
+            passwords: running.passwords,
+            provider: running.provider,
             smtp: SmtpSink::start().await,
             sms_outbox: self.sms_outbox.clone(),
-            shutdown: Some(tx),
-            stopped: Some(stopped),
+            shutdown: Some(running.shutdown),
+            stopped: Some(running.stopped),
             schema: None,
             dir: self.dir.clone(),
             _dir: None,
@@ -304,6 +289,32 @@ impl TestServer {
             Some(stopped) => stopped.await?,
             None => Ok(()),
         }
+    }
+
+    /// Shuts the server down as SIGTERM would and keeps what outlives it: its database, its
+    /// configuration, its SMTP sink, its port and the clock. [`StoppedServer::start`] starts it again.
+    pub async fn stop(mut self) -> StoppedServer {
+        let port = url::Url::parse(&self.base).unwrap().port().unwrap();
+        let kept = StoppedServer {
+            issuer: self.issuer.clone(),
+            port,
+            clock: self.clock.clone(),
+            db: self.db.clone(),
+            // Swapped for one nobody uses: the server being stopped no longer sends mail.
+            smtp: std::mem::replace(&mut self.smtp, SmtpSink::start().await),
+            sms_outbox: self.sms_outbox.clone(),
+            schema: self.schema.take(),
+            dir: self.dir.clone(),
+            _dir: self._dir.take(),
+        };
+        self.shut_down().await.unwrap();
+        kept
+    }
+
+    /// Stops the server and starts a new one in its place: a restart (as after a deployment), with
+    /// nothing kept in memory.
+    pub async fn restart(self) -> Self {
+        self.stop().await.start().await
     }
 
     /// Waits until the outbox has sent everything queued so far (e-mail is sent by a worker).
@@ -368,6 +379,93 @@ impl TestServer {
             .set_redirect_uri(RedirectUrl::new(redirect.into()).unwrap())
             .set_revocation_url(RevocationUrl::new(self.url("/revoke")).unwrap())
             .set_introspection_url(IntrospectionUrl::new(self.url("/introspect")).unwrap())
+    }
+}
+
+/// A server serving in the background.
+struct Running {
+    passwords: Passwords,
+    provider: Arc<gatehouse_oidc::Provider>,
+    shutdown: oneshot::Sender<()>,
+    stopped: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    async fn launch(
+        config: gatehouse::config::Config,
+        listener: tokio::net::TcpListener,
+        clock: Arc<OffsetClock>,
+        db: Database,
+    ) -> Self {
+        let gatehouse = Gatehouse::build_with_database(config, clock, db)
+            .await
+            .unwrap();
+        let (passwords, provider) = (gatehouse.passwords.clone(), gatehouse.provider.clone());
+        let (shutdown, rx) = oneshot::channel::<()>();
+        let stopped = tokio::spawn(gatehouse.serve(listener, async {
+            let _ = rx.await;
+        }));
+        Self {
+            passwords,
+            provider,
+            shutdown,
+            stopped,
+        }
+    }
+}
+
+/// What is left of a [`TestServer`] after [`TestServer::stop`]: its database (reachable through
+/// `db` meanwhile), configuration, SMTP sink, port and clock.
+pub struct StoppedServer {
+    issuer: String,
+    port: u16,
+    pub clock: Arc<OffsetClock>,
+    pub db: Database,
+    pub smtp: SmtpSink,
+    sms_outbox: PathBuf,
+    schema: Option<(String, String)>,
+    dir: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl StoppedServer {
+    /// Starts a new server, as a new process would: the same configuration and issuer, on the same
+    /// port, with a connection of its own to the same database, and nothing else from before.
+    pub async fn start(mut self) -> TestServer {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let config = gatehouse::config::load(&self.dir.join("gatehouse.toml")).unwrap();
+        let db = match &self.schema {
+            Some((url, schema)) => Database::connect_with_schema(url, Some(schema))
+                .await
+                .unwrap(),
+            None => Database::connect(&config.database_url).await.unwrap(),
+        };
+        let running = Running::launch(config, listener, self.clock.clone(), db.clone()).await;
+        TestServer {
+            base: self.issuer.clone(),
+            issuer: self.issuer.clone(),
+            clock: self.clock.clone(),
+            db,
+            passwords: running.passwords,
+            provider: running.provider,
+            smtp: std::mem::replace(&mut self.smtp, SmtpSink::start().await),
+            sms_outbox: self.sms_outbox.clone(),
+            shutdown: Some(running.shutdown),
+            stopped: Some(running.stopped),
+            schema: self.schema.take(),
+            dir: self.dir.clone(),
+            _dir: self._dir.take(),
+        }
+    }
+}
+
+impl Drop for StoppedServer {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = self.schema.take() {
+            Database::drop_schema_blocking(url, schema);
+        }
     }
 }
 
@@ -647,6 +745,11 @@ pub fn assurance(
     )
 }
 
+/// Where a page's button link goes (the recovery codes' "continue", a notice's next step), decoded.
+pub fn button_link(page: &str) -> String {
+    decode_entities(between(page, "class=\"button\" href=\"", "\""))
+}
+
 /// The link in an e-mail's text that starts with `prefix`.
 pub fn link_in(body: &str, prefix: &str) -> String {
     let start = body
@@ -764,4 +867,164 @@ impl Drop for TcpProxy {
         self.cut.send_replace(true);
         self.accept.abort();
     }
+}
+
+/// A `<form method="post">` read from a page: where it posts, and its hidden fields, as a browser
+/// would submit them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageForm {
+    /// The `action` attribute, entities decoded: a path, perhaps with a query.
+    pub action: String,
+    /// `(name, value)` of every `<input type="hidden">` in the form, in page order.
+    pub hidden: Vec<(String, String)>,
+}
+
+impl PageForm {
+    /// Every POST form on `html`, in page order.
+    pub fn all(html: &str) -> Vec<Self> {
+        let mut forms = Vec::new();
+        let mut rest = html;
+        while let Some(start) = rest.find("<form") {
+            let tag_end = rest[start..].find('>').unwrap() + start;
+            let tag = &rest[start..=tag_end];
+            let body_end = rest[tag_end..]
+                .find("</form>")
+                .map_or(rest.len(), |end| end + tag_end);
+            let body = &rest[tag_end..body_end];
+            rest = &rest[body_end..];
+            if !attribute(tag, "method").is_some_and(|m| m.eq_ignore_ascii_case("post")) {
+                continue;
+            }
+            let hidden = body
+                .split("<input")
+                .skip(1)
+                .map(|input| &input[..input.find('>').unwrap_or(input.len())])
+                .filter(|input| attribute(input, "type").as_deref() == Some("hidden"))
+                .filter_map(|input| {
+                    Some((
+                        attribute(input, "name")?,
+                        attribute(input, "value").unwrap_or_default(),
+                    ))
+                })
+                .collect();
+            forms.push(Self {
+                action: attribute(tag, "action").unwrap_or_default(),
+                hidden,
+            });
+        }
+        forms
+    }
+
+    /// The one POST form on `html`.
+    pub fn only(html: &str) -> Self {
+        let mut forms = Self::all(html);
+        assert_eq!(
+            forms.len(),
+            1,
+            "expected one form on the page, found {:?}:\n{html}",
+            forms.iter().map(|f| &f.action).collect::<Vec<_>>()
+        );
+        forms.remove(0)
+    }
+
+    /// The first POST form on `html` whose action's path is `path` (its query aside).
+    pub fn posting_to(html: &str, path: &str) -> Self {
+        let forms = Self::all(html);
+        forms
+            .iter()
+            .find(|f| f.action.split('?').next() == Some(path))
+            .cloned()
+            .unwrap_or_else(|| {
+                panic!(
+                    "no form posting to {path}, only {:?}:\n{html}",
+                    forms.iter().map(|f| &f.action).collect::<Vec<_>>()
+                )
+            })
+    }
+
+    /// POSTs the form from `browser` to `server`: its hidden fields, then `fields`; a field in
+    /// `fields` replaces a hidden field of the same name. The response is not followed.
+    pub async fn submit<V: AsRef<str>>(
+        &self,
+        server: &TestServer,
+        browser: &reqwest::Client,
+        fields: &[(&str, V)],
+    ) -> reqwest::Response {
+        let mut body: Vec<(&str, &str)> = self
+            .hidden
+            .iter()
+            .filter(|(name, _)| !fields.iter().any(|(n, _)| n == name))
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        body.extend(fields.iter().map(|(n, v)| (*n, v.as_ref())));
+        let url = url::Url::parse(&server.url("/"))
+            .unwrap()
+            .join(&self.action)
+            .unwrap();
+        browser.post(url).form(&body).send().await.unwrap()
+    }
+}
+
+/// For a form submitted with its hidden fields alone.
+pub const NO_FIELDS: &[(&str, &str)] = &[];
+
+/// Submits the one form on `page` (HTML) with its hidden fields (`csrf`, `flow`, …) and `fields`.
+pub async fn submit_form<V: AsRef<str>>(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    page: &str,
+    fields: &[(&str, V)],
+) -> reqwest::Response {
+    PageForm::only(page).submit(server, browser, fields).await
+}
+
+/// Submits the form on `page` that posts to `path`, with its hidden fields and `fields`.
+pub async fn submit_form_to<V: AsRef<str>>(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    page: &str,
+    path: &str,
+    fields: &[(&str, V)],
+) -> reqwest::Response {
+    PageForm::posting_to(page, path)
+        .submit(server, browser, fields)
+        .await
+}
+
+/// The body of `GET path` on `server`, whatever its status.
+pub async fn page_at(server: &TestServer, browser: &reqwest::Client, path: &str) -> String {
+    browser
+        .get(server.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The value of attribute `name` in an HTML tag's text, entities decoded.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let marker = format!(" {name}=\"");
+    let start = tag.find(&marker)? + marker.len();
+    let end = tag[start..].find('"')? + start;
+    Some(decode_entities(&tag[start..end]))
+}
+
+/// Undoes the escaping the templates apply to attribute values.
+fn decode_entities(text: &str) -> String {
+    [
+        ("&#x2f;", "/"),
+        ("&#47;", "/"),
+        ("&#x27;", "'"),
+        ("&#39;", "'"),
+        ("&quot;", "\""),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&amp;", "&"),
+    ]
+    .iter()
+    .fold(text.to_owned(), |text, (entity, plain)| {
+        text.replace(entity, plain)
+    })
 }

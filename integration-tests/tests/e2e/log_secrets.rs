@@ -49,14 +49,7 @@ async fn a_full_sign_in_leaves_no_secret_in_the_logs() {
     let rp_start = authorization_url(&rp, &["openid", "offline_access"]);
     let (flow, csrf) = open_login(&browser, rp_start.url.as_str()).await;
     let response = post_login(&server, &browser, &flow, &csrf, "ann@example.com", PASSWORD).await;
-    let page = browser
-        .get(server.url(&location(&response)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, &location(&response)).await;
     secrets.push(csrf);
     let csrf = form_value(&page, "csrf");
     answer(&server, &browser, &flow, &csrf, "totp", "000000").await;

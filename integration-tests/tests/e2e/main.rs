@@ -23,6 +23,7 @@ mod log_secrets;
 mod logout;
 mod operations;
 mod outage;
+mod outbox;
 mod passkeys;
 mod password_policy;
 mod password_reset;

@@ -102,29 +102,19 @@ async fn create_passkey(
     email: &str,
 ) -> String {
     account_page(server, browser, email).await;
-    let page = browser
-        .get(server.url("/account/passkey"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(server, browser, "/account/passkey").await;
     let selection = &options(&page)["publicKey"]["authenticatorSelection"];
     assert_eq!(selection["userVerification"], "required");
     assert_eq!(selection["residentKey"], "required");
     let credential = device.create(options(&page)).await;
-    let response = browser
-        .post(server.url("/account/passkey"))
-        .form(&[
-            ("csrf", form_value(&page, "csrf")),
-            ("ceremony", form_value(&page, "ceremony")),
-            ("credential", credential),
-            ("label", "Laptop".into()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = submit_form_to(
+        server,
+        browser,
+        &page,
+        "/account/passkey",
+        &[("credential", credential), ("label", "Laptop".into())],
+    )
+    .await;
     assert_eq!(response.status(), 200);
     response.text().await.unwrap()
 }
@@ -218,41 +208,23 @@ async fn signing_in_with_a_passkey_alone_counts_as_multi_factor() {
     let browser = browser();
     let start = authorization_url(&rp, &["openid"]);
     let (flow, _) = open_login(&browser, start.url.as_str()).await;
-    let login = browser
-        .get(server.url(&format!("/login?flow={flow}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let login = page_at(&server, &browser, &format!("/login?flow={flow}")).await;
     assert!(login.contains("Sign in with a passkey"));
-    let page = browser
-        .get(server.url(&format!("/login/passkey?flow={flow}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, &format!("/login/passkey?flow={flow}")).await;
     assert_eq!(
         options(&page)["publicKey"]["allowCredentials"],
         serde_json::json!([]),
         "no user is named before the passkey answers"
     );
     let credential = device.get(options(&page)).await;
-    let form = [
-        ("flow", flow.clone()),
-        ("csrf", form_value(&page, "csrf")),
-        ("ceremony", form_value(&page, "ceremony")),
-        ("credential", credential),
-    ];
-    let response = browser
-        .post(server.url("/login/passkey"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response = submit_form_to(
+        &server,
+        &browser,
+        &page,
+        "/login/passkey",
+        &[("flow", flow.clone()), ("credential", credential)],
+    )
+    .await;
     assert_eq!(response.status(), 303);
     let tokens = redeem(&rp, query(&location(&response))["code"].clone(), &start).await;
     assert_eq!(
@@ -275,14 +247,12 @@ async fn a_passkey_answer_counts_once_and_only_for_its_own_ceremony() {
     let (flow, csrf, first, _) = reach_challenge(&server, &browser, &rp, "ann@example.com").await;
     let answer_to_first = device.get(options(&first)).await;
     // Opening the page again starts a second ceremony; the first answer does not fit it.
-    let second = browser
-        .get(server.url(&format!("/mfa?flow={flow}&method=passkey")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let second = page_at(
+        &server,
+        &browser,
+        &format!("/mfa?flow={flow}&method=passkey"),
+    )
+    .await;
     let wrong = answer_with_passkey(
         &server,
         &browser,

@@ -12,18 +12,18 @@ async fn change_to(
     page: &str,
     new: &str,
 ) -> reqwest::Response {
-    let form = [
-        ("csrf", form_value(page, "csrf")),
-        ("current_password", PASSWORD.into()),
-        ("new_password", new.into()),
-        ("repeat_password", new.into()),
-    ];
-    browser
-        .post(server.url("/account/password"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+    submit_form_to(
+        server,
+        browser,
+        page,
+        "/account/password",
+        &[
+            ("current_password", PASSWORD),
+            ("new_password", new),
+            ("repeat_password", new),
+        ],
+    )
+    .await
 }
 
 async fn stored_hash(server: &TestServer, email: &str) -> String {

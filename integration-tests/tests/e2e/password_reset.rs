@@ -37,24 +37,15 @@ async fn ask_for_code(
     flow: &str,
     email: &str,
 ) -> reqwest::Response {
-    let page = browser
-        .get(server.url(&format!("/password/forgot?flow={flow}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    browser
-        .post(server.url("/password/forgot"))
-        .form(&[
-            ("csrf", form_value(&page, "csrf").as_str()),
-            ("flow", flow),
-            ("email", email),
-        ])
-        .send()
-        .await
-        .unwrap()
+    let page = page_at(server, browser, &format!("/password/forgot?flow={flow}")).await;
+    submit_form_to(
+        server,
+        browser,
+        &page,
+        "/password/forgot",
+        &[("flow", flow), ("email", email)],
+    )
+    .await
 }
 
 async fn enter_code(
@@ -63,17 +54,14 @@ async fn enter_code(
     code_page: &str,
     code: &str,
 ) -> reqwest::Response {
-    browser
-        .post(server.url("/password/reset"))
-        .form(&[
-            ("csrf", form_value(code_page, "csrf")),
-            ("flow", form_value(code_page, "flow")),
-            ("reset", form_value(code_page, "reset")),
-            ("code", code.to_owned()),
-        ])
-        .send()
-        .await
-        .unwrap()
+    submit_form_to(
+        server,
+        browser,
+        code_page,
+        "/password/reset",
+        &[("code", code.to_owned())],
+    )
+    .await
 }
 
 async fn set_new_password(
@@ -82,18 +70,17 @@ async fn set_new_password(
     new_page: &str,
     password: &str,
 ) -> reqwest::Response {
-    browser
-        .post(server.url("/password/new"))
-        .form(&[
-            ("csrf", form_value(new_page, "csrf")),
-            ("flow", form_value(new_page, "flow")),
-            ("reset", form_value(new_page, "reset")),
+    submit_form_to(
+        server,
+        browser,
+        new_page,
+        "/password/new",
+        &[
             ("new_password", password.to_owned()),
             ("repeat_password", password.to_owned()),
-        ])
-        .send()
-        .await
-        .unwrap()
+        ],
+    )
+    .await
 }
 
 /// Asks for a code for Ann and types it; returns the new-password page.
@@ -135,14 +122,8 @@ async fn a_forgotten_password_is_reset_with_an_emailed_code_and_the_second_facto
     let desktop = browser();
     let start = authorization_url(&rp, &["openid"]);
     let (flow, _) = open_login(&desktop, start.url.as_str()).await;
-    let login = desktop
-        .get(server.url(&format!("/login?flow={flow}")))
-        .send()
+    let login = page_at(&server, &desktop, &format!("/login?flow={flow}"))
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
         .replace("&#x2f;", "/");
     assert!(login.contains(&format!("href=\"/password/forgot?flow={flow}\"")));
     let new_page = reach_new_password(&server, &desktop, &flow).await;
@@ -178,17 +159,7 @@ async fn a_forgotten_password_is_reset_with_an_emailed_code_and_the_second_facto
     );
 
     // The old password is refused; the new one is followed by the second factor.
-    let csrf = form_value(
-        &desktop
-            .get(server.url(&next))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "csrf",
-    );
+    let csrf = form_value(&page_at(&server, &desktop, &next).await, "csrf");
     let refused = post_login(&server, &desktop, &flow, &csrf, "ann@example.com", PASSWORD).await;
     assert_eq!(refused.status(), 200);
     let signed_in = post_login(
@@ -291,14 +262,7 @@ async fn the_code_works_only_in_its_browser_only_for_15_minutes_and_only_once() 
 
     // Another browser, with the code and even the form's fields, gets nowhere.
     let other = browser();
-    let other_page = other
-        .get(server.url("/password/forgot"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let other_page = page_at(&server, &other, "/password/forgot").await;
     let stolen = other
         .post(server.url("/password/reset"))
         .form(&[
@@ -385,17 +349,17 @@ async fn the_new_password_must_be_typed_twice_alike_and_be_long_enough() {
     ] {
         assert!(weak.contains(rule), "{rule}: {weak}");
     }
-    let mismatch = browser
-        .post(server.url("/password/new"))
-        .form(&[
-            ("csrf", form_value(&new_page, "csrf")),
-            ("reset", form_value(&new_page, "reset")),
+    let mismatch = submit_form_to(
+        &server,
+        &browser,
+        &new_page,
+        "/password/new",
+        &[
             ("new_password", NEW_PASSWORD.to_owned()),
             ("repeat_password", format!("{NEW_PASSWORD}!")),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(mismatch.status(), 400);
     assert!(mismatch.text().await.unwrap().contains("not the same"));
     // Nothing changed: the old password still signs in.

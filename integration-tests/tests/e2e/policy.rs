@@ -10,35 +10,18 @@ const WEB_CB: &str = "http://localhost/web/callback";
 
 /// From the wizard, adds an authenticator app through the page the wizard links to; returns the
 /// page that follows (recovery codes, with the way back to the sign-in).
-async fn enrol_app_in_wizard(
+pub(crate) async fn enrol_app_in_wizard(
     server: &TestServer,
     browser: &reqwest::Client,
     wizard: &str,
 ) -> String {
     let wizard = wizard.replace("&#x2f;", "/");
     let link = between(&wizard, "href=\"/account/totp?flow=", "\"").to_owned();
-    let page = browser
-        .get(server.url(&format!("/account/totp?flow={link}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(server, browser, &format!("/account/totp?flow={link}")).await;
     let secret = totp_secret_on(&page);
     let code = totp::code_at(&secret, server.now()).unwrap();
-    let form = [
-        ("csrf", form_value(&page, "csrf")),
-        ("enrolment", form_value(&page, "enrolment")),
-        ("flow", form_value(&page, "flow")),
-        ("code", code),
-    ];
-    browser
-        .post(server.url("/account/totp"))
-        .form(&form)
-        .send()
+    submit_form_to(server, browser, &page, "/account/totp", &[("code", code)])
         .await
-        .unwrap()
         .text()
         .await
         .unwrap()
@@ -60,14 +43,7 @@ async fn required_policy_sends_a_person_without_a_factor_through_the_wizard_and_
         format!("/mfa/setup?flow={flow}"),
         "right after the password, the wizard"
     );
-    let wizard = browser
-        .get(server.url(&wizard_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let wizard = page_at(&server, &browser, &wizard_url).await;
     assert!(wizard.contains("Strict Hosting asks"));
     assert!(
         wizard.contains("authenticator app")
@@ -90,9 +66,7 @@ async fn required_policy_sends_a_person_without_a_factor_through_the_wizard_and_
         codes_page.contains("id=\"recovery-codes\""),
         "recovery codes are saved in the wizard"
     );
-    let continue_url = between(&codes_page, "class=\"button\" href=\"", "\"")
-        .replace("&#x2f;", "/")
-        .replace("&amp;", "&");
+    let continue_url = button_link(&codes_page);
     assert_eq!(continue_url, format!("/continue?flow={flow}"));
     let done = browser.get(server.url(&continue_url)).send().await.unwrap();
     let params = query(&location(&done));
@@ -187,14 +161,7 @@ async fn acr_values_step_up_passes_over_weaker_factors() {
     let (flow, csrf) = open_login(&browser, &stepped).await;
     let response = post_login(&server, &browser, &flow, &csrf, "ann@example.com", PASSWORD).await;
     assert!(location(&response).starts_with("/mfa?flow="));
-    let page = browser
-        .get(server.url(&location(&response)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, &location(&response)).await;
     let code = totp::code_at(&enrolled.secret, server.now()).unwrap();
     let done = answer(
         &server,
@@ -216,14 +183,7 @@ async fn acr_values_step_up_passes_over_weaker_factors() {
         authorization_url(&rp, &["openid"]).url
     );
     let again = browser.get(higher).send().await.unwrap();
-    let wizard = browser
-        .get(server.url(&location(&again)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let wizard = page_at(&server, &browser, &location(&again)).await;
     assert!(location(&again).starts_with("/mfa/setup?flow="));
     assert!(!wizard.replace("&#x2f;", "/").contains("/account/totp"));
 }
@@ -264,14 +224,7 @@ async fn with_a_factor_a_required_organisation_challenges_at_every_new_sign_in()
     let (flow, csrf) = open_login(&browser, authorization_url(&rp, &["openid"]).url.as_str()).await;
     let wizard_url =
         location(&post_login(&server, &browser, &flow, &csrf, "ann@example.com", PASSWORD).await);
-    let wizard = browser
-        .get(server.url(&wizard_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let wizard = page_at(&server, &browser, &wizard_url).await;
     enrol_app_in_wizard(&server, &browser, &wizard).await;
     let (_, _, page, _) =
         reach_challenge(&server, &crate::harness::browser(), &rp, "ann@example.com").await;
@@ -285,25 +238,15 @@ async fn the_last_factor_cannot_be_removed_where_one_is_required() {
     let browser = browser();
     crate::second_factor::enrol_totp(&server, &browser, "ann@example.com").await;
     server.db.set_require_mfa(&id, true, 1).await.unwrap();
-    let page = browser
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let form = [
-        ("csrf", form_value(&page, "csrf")),
-        ("factor", form_value(&page, "factor")),
-        ("password", PASSWORD.into()),
-    ];
-    let refused = browser
-        .post(server.url("/account/factors/remove"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, "/account").await;
+    let refused = submit_form_to(
+        &server,
+        &browser,
+        &page,
+        "/account/factors/remove",
+        &[("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(refused.status(), 400);
     assert!(
         refused
@@ -324,14 +267,7 @@ async fn after_an_operator_resets_mfa_the_next_sign_in_goes_through_the_wizard_a
     let (flow, csrf) = open_login(&first, authorization_url(&rp, &["openid"]).url.as_str()).await;
     let wizard_url =
         location(&post_login(&server, &first, &flow, &csrf, "ann@example.com", PASSWORD).await);
-    let wizard = first
-        .get(server.url(&wizard_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let wizard = page_at(&server, &first, &wizard_url).await;
     enrol_app_in_wizard(&server, &first, &wizard).await;
     assert_eq!(server.db.factors(&id).await.unwrap().len(), 1);
 
@@ -394,24 +330,11 @@ async fn sms_page_in_wizard(
     let (flow, csrf) = open_login(browser, start.url.as_str()).await;
     let wizard_url =
         location(&post_login(server, browser, &flow, &csrf, "bo@example.com", PASSWORD).await);
-    let wizard = browser
-        .get(server.url(&wizard_url))
-        .send()
+    let wizard = page_at(server, browser, &wizard_url)
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
         .replace("&#x2f;", "/");
     let link = between(&wizard, "href=\"/account/sms?flow=", "\"").to_owned();
-    browser
-        .get(server.url(&format!("/account/sms?flow={link}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    page_at(server, browser, &format!("/account/sms?flow={link}")).await
 }
 
 #[tokio::test]
@@ -427,38 +350,31 @@ async fn choosing_sms_in_the_wizard_asks_for_the_mobile_number_and_completes_the
         page.contains("Mobile number, with country code"),
         "no number is known: the wizard asks for it"
     );
-    let sent = browser
-        .post(server.url("/account/sms"))
-        .form(&[
-            ("csrf", form_value(&page, "csrf")),
-            ("flow", form_value(&page, "flow")),
-            ("address", "+31 6 1234 5678".into()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let sent = submit_form_to(
+        &server,
+        &browser,
+        &page,
+        "/account/sms",
+        &[("address", "+31 6 1234 5678")],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     let code = six_digits(&server.text_messages()[0].1);
-    let done = browser
-        .post(server.url("/account/sms/confirm"))
-        .form(&[
-            ("csrf", form_value(&sent, "csrf")),
-            ("flow", form_value(&sent, "flow")),
-            ("enrolment", form_value(&sent, "enrolment")),
-            ("code", code),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let done = submit_form_to(
+        &server,
+        &browser,
+        &sent,
+        "/account/sms/confirm",
+        &[("code", code)],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(done.contains("id=\"recovery-codes\""));
-    let continue_url = between(&done, "class=\"button\" href=\"", "\"")
-        .replace("&#x2f;", "/")
-        .replace("&amp;", "&");
+    let continue_url = button_link(&done);
     let back = browser.get(server.url(&continue_url)).send().await.unwrap();
     let params = query(&location(&back));
     assert_eq!(params["state"], *start.state.secret());
@@ -490,35 +406,30 @@ async fn a_known_mobile_number_is_shown_in_the_wizard_to_be_confirmed_or_correct
     );
 
     // Bo has a new phone: corrects the number; the code goes to the new one, which is kept.
-    let sent = browser
-        .post(server.url("/account/sms"))
-        .form(&[
-            ("csrf", form_value(&page, "csrf")),
-            ("flow", form_value(&page, "flow")),
-            ("address", "+31 6 8765 4321".into()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let sent = submit_form_to(
+        &server,
+        &browser,
+        &page,
+        "/account/sms",
+        &[("address", "+31 6 8765 4321")],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     let (to, text) = server.text_messages()[0].clone();
     assert_eq!(to, "+31687654321");
-    let done = browser
-        .post(server.url("/account/sms/confirm"))
-        .form(&[
-            ("csrf", form_value(&sent, "csrf")),
-            ("flow", form_value(&sent, "flow")),
-            ("enrolment", form_value(&sent, "enrolment")),
-            ("code", six_digits(&text)),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let done = submit_form_to(
+        &server,
+        &browser,
+        &sent,
+        "/account/sms/confirm",
+        &[("code", six_digits(&text))],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(done.contains("id=\"recovery-codes\""));
     let user = server.db.user(&bo).await.unwrap().unwrap();
     assert_eq!(user.phone_number.as_deref(), Some("+31687654321"));

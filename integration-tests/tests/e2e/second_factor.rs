@@ -16,14 +16,7 @@ pub(crate) async fn account_page(
     let response = browser.get(server.url("/account")).send().await.unwrap();
     assert_eq!(response.status(), 303, "the account page needs a sign-in");
     let login = location(&response);
-    let page = browser
-        .get(server.url(&login))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(server, browser, &login).await;
     assert!(page.contains("your account"), "{page}");
     let response = post_login(
         server,
@@ -35,14 +28,7 @@ pub(crate) async fn account_page(
     )
     .await;
     assert_eq!(location(&response), "/account");
-    browser
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    page_at(server, browser, "/account").await
 }
 
 pub(crate) struct Enrolled {
@@ -57,14 +43,7 @@ pub(crate) async fn enrol_totp(
     email: &str,
 ) -> Enrolled {
     account_page(server, browser, email).await;
-    let page = browser
-        .get(server.url("/account/totp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(server, browser, "/account/totp").await;
     assert!(
         page.replace("&#x2f;", "/")
             .contains("src=\"data:image/svg+xml;base64,"),
@@ -72,17 +51,14 @@ pub(crate) async fn enrol_totp(
     );
     let secret = totp_secret_on(&page);
     let code = totp::code_at(&secret, server.now()).unwrap();
-    let response = browser
-        .post(server.url("/account/totp"))
-        .form(&[
-            ("csrf", form_value(&page, "csrf")),
-            ("enrolment", form_value(&page, "enrolment")),
-            ("code", code),
-            ("label", "My phone".into()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = submit_form_to(
+        server,
+        browser,
+        &page,
+        "/account/totp",
+        &[("code", code), ("label", "My phone".into())],
+    )
+    .await;
     assert_eq!(response.status(), 200);
     let page = response.text().await.unwrap();
     let list = between(&page, "id=\"recovery-codes\">", "</ul>");
@@ -127,14 +103,7 @@ pub(crate) async fn reach_challenge(
             .all(|c| !c.to_str().unwrap().starts_with("gatehouse_session=")),
         "no session before the second factor"
     );
-    let page = browser
-        .get(server.url(&challenge))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(server, browser, &challenge).await;
     (flow, form_value(&page, "csrf"), page, start)
 }
 
@@ -341,14 +310,12 @@ async fn recovery_code_signs_in_once_and_says_how_many_are_left() {
     let rp = server.rp("web", WEB_CB).await;
     let browser = browser();
     let (flow, csrf, _, start) = reach_challenge(&server, &browser, &rp, "ann@example.com").await;
-    let page = browser
-        .get(server.url(&format!("/mfa?flow={flow}&method=recovery_code")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(
+        &server,
+        &browser,
+        &format!("/mfa?flow={flow}&method=recovery_code"),
+    )
+    .await;
     assert!(page.contains("recovery codes you saved"));
     // Typed in lower case without hyphens: still accepted.
     let typed = enrolled.recovery_codes[0].replace('-', "").to_lowercase();
@@ -453,14 +420,7 @@ async fn enrolment_needs_a_current_code_and_an_untampered_form() {
     server.add_user("ann@example.com").await;
     let browser = browser();
     account_page(&server, &browser, "ann@example.com").await;
-    let page = browser
-        .get(server.url("/account/totp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, "/account/totp").await;
     let (csrf, enrolment) = (form_value(&page, "csrf"), form_value(&page, "enrolment"));
     let wrong = browser
         .post(server.url("/account/totp"))
@@ -512,14 +472,7 @@ async fn enrolment_needs_a_current_code_and_an_untampered_form() {
         .await
         .unwrap();
     assert_eq!(no_csrf.status(), 403);
-    let account = browser
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let account = page_at(&server, &browser, "/account").await;
     assert!(
         account.contains("Two-step verification is off"),
         "nothing was saved"
@@ -532,14 +485,7 @@ async fn removing_a_factor_needs_the_password() {
     server.add_user("ann@example.com").await;
     let browser = browser();
     enrol_totp(&server, &browser, "ann@example.com").await;
-    let page = browser
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, "/account").await;
     assert!(page.contains("My phone"));
     let (csrf, factor) = (form_value(&page, "csrf"), form_value(&page, "factor"));
 
@@ -574,14 +520,8 @@ async fn removing_a_factor_needs_the_password() {
         .unwrap();
     assert_eq!(forged.status(), 403);
     assert!(
-        browser
-            .get(server.url("/account"))
-            .send()
+        page_at(&server, &browser, "/account")
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
             .contains("My phone")
     );
 
@@ -617,23 +557,15 @@ async fn new_recovery_codes_void_the_old_set() {
     server.add_user("ann@example.com").await;
     let browser = browser();
     let enrolled = enrol_totp(&server, &browser, "ann@example.com").await;
-    let page = browser
-        .get(server.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = browser
-        .post(server.url("/account/recovery-codes"))
-        .form(&[
-            ("csrf", form_value(&page, "csrf")),
-            ("password", PASSWORD.into()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, "/account").await;
+    let response = submit_form_to(
+        &server,
+        &browser,
+        &page,
+        "/account/recovery-codes",
+        &[("password", PASSWORD)],
+    )
+    .await;
     let fresh = response.text().await.unwrap();
     assert!(fresh.contains("id=\"recovery-codes\""));
     let rp = server.rp("web", WEB_CB).await;
@@ -664,14 +596,8 @@ async fn methods_the_operator_does_not_offer_cannot_be_added() {
         assert_eq!(response.status(), 400, "{path}");
         assert!(response.text().await.unwrap().contains("not offered here"));
     }
-    let page = browser
-        .get(server.url("/account/totp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // A form the page does not offer, built by hand with the account pages' CSRF token.
+    let page = page_at(&server, &browser, "/account/totp").await;
     let posted = browser
         .post(server.url("/account/email"))
         .form(&[

@@ -268,14 +268,7 @@ async fn consent_is_asked_once_and_remembered() {
     let response = post_login(&server, &browser, &flow, &csrf, "ann@example.com", PASSWORD).await;
     let consent_page = location(&response);
     assert!(consent_page.starts_with("/consent?flow="), "{consent_page}");
-    let page = browser
-        .get(server.url(&consent_page))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, &consent_page).await;
     assert!(page.contains("Consent Needed") && page.contains("See your e-mail address"));
     let csrf = form_value(&page, "csrf");
 
@@ -342,14 +335,7 @@ async fn declining_consent_returns_access_denied() {
     let start = authorization_url(&rp, &["openid"]);
     let (flow, csrf) = open_login(&browser, start.url.as_str()).await;
     let response = post_login(&server, &browser, &flow, &csrf, "ann@example.com", PASSWORD).await;
-    let page = browser
-        .get(server.url(&location(&response)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser, &location(&response)).await;
     let csrf = form_value(&page, "csrf");
     let denied = browser
         .post(server.url("/consent"))

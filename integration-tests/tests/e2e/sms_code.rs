@@ -12,23 +12,15 @@ async fn submit_number(
     browser: &reqwest::Client,
     typed: &str,
 ) -> reqwest::Response {
-    let page = browser
-        .get(server.url("/account/sms"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    browser
-        .post(server.url("/account/sms"))
-        .form(&[
-            ("csrf", form_value(&page, "csrf").as_str()),
-            ("address", typed),
-        ])
-        .send()
-        .await
-        .unwrap()
+    let page = page_at(server, browser, "/account/sms").await;
+    submit_form_to(
+        server,
+        browser,
+        &page,
+        "/account/sms",
+        &[("address", typed)],
+    )
+    .await
 }
 
 /// Adds `MOBILE` as a factor, typed the way people type it.
@@ -47,16 +39,14 @@ async fn enrol_sms(server: &TestServer, browser: &reqwest::Client, email: &str) 
         .cloned()
         .expect("a text message");
     assert_eq!(to, MOBILE, "the number is normalised to E.164");
-    let response = browser
-        .post(server.url("/account/sms/confirm"))
-        .form(&[
-            ("csrf", form_value(&confirm, "csrf")),
-            ("enrolment", form_value(&confirm, "enrolment")),
-            ("code", six_digits(&text)),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = submit_form_to(
+        server,
+        browser,
+        &confirm,
+        "/account/sms/confirm",
+        &[("code", six_digits(&text))],
+    )
+    .await;
     assert!(
         response
             .text()

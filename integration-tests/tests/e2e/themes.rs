@@ -27,14 +27,7 @@ async fn login_page(
     let rp = server.rp(client, cb).await;
     let start = authorization_url(&rp, &["openid"]);
     let login = location(&browser.get(start.url.clone()).send().await.unwrap());
-    browser
-        .get(server.url(&login))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    page_at(server, browser, &login).await
 }
 
 #[tokio::test]

@@ -12,8 +12,10 @@ use gatehouse_store::flows::PendingSignIn;
 use gatehouse_store::sessions::BrowserSession;
 use gatehouse_store::users::User;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::see_other;
+use crate::audit::{self, ClientInfo};
 use crate::cookies;
 use crate::error::PageError;
 use crate::state::AppState;
@@ -23,8 +25,14 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "for", rename_all = "snake_case")]
 pub enum SignInFor {
-    Client { request: Box<AuthorizationRequest> },
+    Client {
+        request: Box<AuthorizationRequest>,
+    },
     Account,
+    /// The account page too, but by way of the set-up wizard where the person's policy asks for a
+    /// second factor they do not have: someone who has just chosen a password from a username link
+    /// (signing in on the account page itself leaves the set-up to that page).
+    AccountSetUp,
 }
 
 impl SignInFor {
@@ -38,7 +46,9 @@ impl SignInFor {
                 .get(&request.client_id)
                 .map(|c| c.name.clone())
                 .unwrap_or_default(),
-            Self::Account => state.text(&gatehouse_login::i18n::Text::new("continue-to-account")),
+            Self::Account | Self::AccountSetUp => {
+                state.text(&gatehouse_login::i18n::Text::new("continue-to-account"))
+            }
         }
     }
 
@@ -46,14 +56,14 @@ impl SignInFor {
     pub fn client_id(&self) -> Option<&str> {
         match self {
             Self::Client { request } => Some(&request.client_id),
-            Self::Account => None,
+            Self::Account | Self::AccountSetUp => None,
         }
     }
 
     pub fn login_hint(&self) -> Option<&str> {
         match self {
             Self::Client { request } => request.login_hint.as_deref(),
-            Self::Account => None,
+            Self::Account | Self::AccountSetUp => None,
         }
     }
 }
@@ -229,7 +239,7 @@ pub async fn continue_signed_in(
         SignInFor::Client { request } => {
             consent_state(state, &signed_in.user_id, &request.client_id, false).await?
         }
-        SignInFor::Account => ConsentState::default(),
+        SignInFor::Account | SignInFor::AccountSetUp => ConsentState::default(),
     };
     advance(
         state,
@@ -267,7 +277,7 @@ fn demand_for(state: &AppState, user: &User, target: &SignInFor) -> Demand {
                 request.max_age.is_some(),
             )
         }
-        SignInFor::Account => (false, None, false),
+        SignInFor::Account | SignInFor::AccountSetUp => (false, None, false),
     };
     Demand {
         organisation: state.organisation(&user.organisation_id).map(|o| o.mfa),
@@ -394,8 +404,13 @@ pub async fn advance(
 ) -> Result<Response, PageError> {
     let provider = &state.0.provider;
     let step = match (&target, &mut signed_in) {
-        (SignInFor::Account, Some(signed_in)) => {
+        (SignInFor::Account | SignInFor::AccountSetUp, Some(signed_in)) => {
             match second_step_on_this_device(state, &jar, signed_in, &target).await? {
+                Some(step @ SignInStep::Enrol { .. })
+                    if matches!(target, SignInFor::AccountSetUp) =>
+                {
+                    step
+                }
                 // People without a factor may still reach their account page: that is where they add one.
                 None | Some(SignInStep::Enrol { .. }) => {
                     finish(state, existing.as_deref()).await?;
@@ -404,7 +419,7 @@ pub async fn advance(
                 Some(step) => step,
             }
         }
-        (SignInFor::Account, None) => SignInStep::Credentials,
+        (SignInFor::Account | SignInFor::AccountSetUp, None) => SignInStep::Credentials,
         (SignInFor::Client { request }, _) => {
             let next = match provider.next_step(request, signed_in.as_ref(), &consent) {
                 Ok(next) => next,
@@ -448,6 +463,23 @@ pub async fn advance(
     if let Some(id) = existing {
         return Ok((jar, go_to_step(state, &id, &step).await?).into_response());
     }
+    let (jar, pending) = start_pending(state, jar, target, step).await?;
+    Ok((
+        jar,
+        see_other(&format!("{}?flow={}", page_of(&pending.step), pending.id)),
+    )
+        .into_response())
+}
+
+/// Stores a new pending sign-in for `target` at `step`, bound to this browser (whose cookie is set
+/// if it had none), and remembers the client's theme for its pages.
+pub async fn start_pending(
+    state: &AppState,
+    jar: CookieJar,
+    target: SignInFor,
+    step: SignInStep,
+) -> Result<(CookieJar, Pending), PageError> {
+    let provider = &state.0.provider;
     let secure = state.0.settings.secure_cookies;
     let (jar, browser_id) = cookies::browser_id(jar, secure);
     let theme = state.theme_for(target.client_id(), None);
@@ -468,7 +500,47 @@ pub async fn advance(
             expires_at: now + state.0.settings.sign_in_lifetime,
         })
         .await?;
-    Ok((jar, see_other(&format!("{}?flow={id}", page_of(&step)))).into_response())
+    Ok((jar, Pending { id, target, step }))
+}
+
+/// The person behind a pending sign-in has proved their password (typed it, or just chose it with
+/// an e-mailed link). A second factor the policy asks for and they have comes before any session
+/// exists, unless this browser is a remembered device that stands in for it; otherwise a session
+/// starts at the password level (the set-up wizard, for those without a factor, runs with it) and
+/// the sign-in continues.
+pub async fn password_accepted(
+    state: &AppState,
+    jar: CookieJar,
+    user: &User,
+    pending: Pending,
+    client: &ClientInfo,
+) -> Result<Response, PageError> {
+    let now = state.0.provider.now();
+    // From here on the person's organisation is known: its theme, unless the client has one.
+    let theme = state.theme_for(pending.target.client_id(), Some(&user.organisation_id));
+    let jar = crate::theme_choice::remember(jar, theme.as_deref(), state.0.settings.secure_cookies);
+    let password_only = SignedIn {
+        user_id: user.id.clone(),
+        auth_time: now,
+        amr: assurance::amr(None),
+        acr: Some(assurance::acr(None).to_owned()),
+        session_hash: String::new(),
+        authenticated_now: true,
+    };
+    let mut acr = assurance::acr(None);
+    if let Some(step @ SignInStep::SecondFactor { .. }) =
+        second_factor_step(state, &password_only, &pending.target).await?
+    {
+        // A remembered device stands in for the policy's second step; the token says so honestly:
+        // `amr` lists only the password, `acr` names the remembered device.
+        if !remembered_device_stands_in(state, &jar, user, &pending.target).await? {
+            return Ok((jar, go_to_step(state, &pending.id, &step).await?).into_response());
+        }
+        acr = assurance::ACR_REMEMBERED_DEVICE;
+    }
+    let (jar, signed_in) = start_session(state, jar, &user.id, assurance::amr(None), acr).await?;
+    audit::signed_in(state, &user.id, json!({ "amr": signed_in.amr }), client).await;
+    continue_signed_in(state, jar, pending, signed_in).await
 }
 
 async fn finish(state: &AppState, existing: Option<&str>) -> Result<(), PageError> {

@@ -12,8 +12,6 @@ use gatehouse_login::i18n::Text;
 use gatehouse_login::password::Checked;
 use gatehouse_login::sign_in::SignInStep;
 use gatehouse_login::throttle::ThrottlePolicy;
-use gatehouse_mfa::assurance;
-use gatehouse_oidc::authorize::SignedIn;
 use gatehouse_store::users::{User, normalize_email};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -182,35 +180,7 @@ async fn submit(
     };
     db.clear_failures(&account_key).await?;
     tracing::info!(target: "gatehouse::security", "password accepted");
-    // From here on the person's organisation is known: its theme, unless the client has one.
-    let theme = state.theme_for(pending.target.client_id(), Some(&user.organisation_id));
-    let jar = crate::theme_choice::remember(jar, theme.as_deref(), state.0.settings.secure_cookies);
-
-    // When the policy asks for a second factor the person has, it comes before any session exists.
-    // (The set-up wizard, for those without one, runs with a password-only session.)
-    let password_only = SignedIn {
-        user_id: user.id.clone(),
-        auth_time: now,
-        amr: assurance::amr(None),
-        acr: Some(assurance::acr(None).to_owned()),
-        session_hash: String::new(),
-        authenticated_now: true,
-    };
-    let mut acr = assurance::acr(None);
-    if let Some(step @ SignInStep::SecondFactor { .. }) =
-        flow::second_factor_step(state, &password_only, &pending.target).await?
-    {
-        // A remembered device stands in for the policy's second step; the token says so honestly:
-        // `amr` lists only the password, `acr` names the remembered device.
-        if !flow::remembered_device_stands_in(state, &jar, &user, &pending.target).await? {
-            return Ok((jar, flow::go_to_step(state, &pending.id, &step).await?).into_response());
-        }
-        acr = assurance::ACR_REMEMBERED_DEVICE;
-    }
-    let (jar, signed_in) =
-        flow::start_session(state, jar, &user.id, assurance::amr(None), acr).await?;
-    audit::signed_in(state, &user.id, json!({ "amr": signed_in.amr }), client).await;
-    flow::continue_signed_in(state, jar, pending, signed_in).await
+    flow::password_accepted(state, jar, &user, pending, client).await
 }
 
 /// One of the `max_concurrent_hashes` slots, waiting at most 10 s for it.

@@ -3,6 +3,13 @@
 //! one-time link (24 hours, once) e-mailed to the address on file → a new password. Unknown usernames
 //! get the same answer. The link may be opened on any device (it is the e-mail that proves the person),
 //! and is only used up when the new password is saved, so a mail scanner that opens it does no harm.
+//!
+//! Saving the new password signs the person in, as typing it on the sign-in page would: a
+//! password-level session, then the second factor their policy asks for (a challenge if they have
+//! one, else the set-up wizard). Where it goes next: when the link was asked for during an
+//! application's sign-in and is opened in that same browser while that sign-in is still open, it
+//! continues to the application (the link carries the pending sign-in's id, which only that browser
+//! can use); anywhere else, to the account page.
 
 use std::net::SocketAddr;
 
@@ -12,12 +19,14 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use gatehouse_login::audit as audit_kind;
 use gatehouse_login::i18n::Text;
+use gatehouse_login::sign_in::SignInStep;
 use gatehouse_store::outbox::OutgoingEmail;
 use gatehouse_store::password_resets::PasswordReset;
 use gatehouse_store::users::{User, normalize_username};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::flow::{self, SignInFor};
 use super::password_reset::{carried, may_request};
 use crate::audit::{self, ClientInfo};
 use crate::cookies;
@@ -52,6 +61,9 @@ pub struct UsernameForm {
 pub struct LinkQuery {
     #[serde(default)]
     token: String,
+    /// The pending sign-in the link was asked for in, if any.
+    #[serde(default)]
+    flow: String,
 }
 
 #[derive(Deserialize)]
@@ -60,6 +72,8 @@ pub struct PasswordForm {
     csrf: String,
     #[serde(default)]
     token: String,
+    #[serde(default)]
+    flow: String,
     #[serde(default)]
     new_password: String,
     #[serde(default)]
@@ -147,7 +161,7 @@ async fn send_link(
         used_at: None,
     };
     let mail = match &user {
-        Some(user) => Some(link_email(state, user, &token)?),
+        Some(user) => Some(link_email(state, user, &token, flow)?),
         None => None,
     };
     state
@@ -171,9 +185,17 @@ async fn send_link(
     Ok((jar, page(state, &browser_id, context, StatusCode::OK)).into_response())
 }
 
-fn link_email(state: &AppState, user: &User, token: &str) -> Result<OutgoingEmail, PageError> {
+fn link_email(
+    state: &AppState,
+    user: &User,
+    token: &str,
+    flow: &str,
+) -> Result<OutgoingEmail, PageError> {
     let service = &state.0.settings.display_name;
-    let url = format!("{}/login/welcome?token={token}", state.0.provider.issuer);
+    let mut url = format!("{}/login/welcome?token={token}", state.0.provider.issuer);
+    if !flow.is_empty() {
+        url.push_str(&format!("&flow={flow}"));
+    }
     notify::themed_email(
         state,
         "username_link.txt",
@@ -216,7 +238,7 @@ pub async fn welcome(
     jar: CookieJar,
     Query(query): Query<LinkQuery>,
 ) -> Response {
-    show_welcome(&state, jar, &query.token)
+    show_welcome(&state, jar, &query)
         .await
         .unwrap_or_else(|e| e.render(&state))
 }
@@ -224,15 +246,16 @@ pub async fn welcome(
 async fn show_welcome(
     state: &AppState,
     jar: CookieJar,
-    token: &str,
+    query: &LinkQuery,
 ) -> Result<Response, PageError> {
-    let Some((_, user)) = usable_link(state, token).await? else {
+    let Some((_, user)) = usable_link(state, &query.token).await? else {
         return Err(link_refused());
     };
     let (jar, browser_id) = cookies::browser_id(jar, state.0.settings.secure_cookies);
     let context = json!({
         "step": "new",
-        "token": token,
+        "token": query.token,
+        "flow": carried(&query.flow),
         "email": user.email,
         "rules": state.password_policy(&user.organisation_id).summary(),
     });
@@ -272,6 +295,7 @@ async fn save_password(
         let context = json!({
             "step": "new",
             "token": form.token,
+            "flow": carried(&form.flow),
             "email": user.email,
             "rules": state.password_policy(&user.organisation_id).summary(),
             "problems": problems,
@@ -296,6 +320,30 @@ async fn save_password(
         return Err(link_refused());
     }
     tracing::info!(target: "gatehouse::security", "password set from a username link");
-    let context = json!({ "step": "done", "email": user.email });
-    Ok((jar, page(state, &browser_id, context, StatusCode::OK)).into_response())
+    let (jar, pending) = match app_sign_in_here(state, &jar, &form.flow).await? {
+        Some(pending) => (jar, pending),
+        None => {
+            flow::start_pending(state, jar, SignInFor::AccountSetUp, SignInStep::Credentials)
+                .await?
+        }
+    };
+    flow::password_accepted(state, jar, &user, pending, client).await
+}
+
+/// The application's sign-in the link was asked for in, when it is still waiting for a password in
+/// this browser (one that expired, or belongs to another browser, is simply not continued).
+async fn app_sign_in_here(
+    state: &AppState,
+    jar: &CookieJar,
+    flow_id: &str,
+) -> Result<Option<flow::Pending>, PageError> {
+    if carried(flow_id).is_empty() {
+        return Ok(None);
+    }
+    let Ok((pending, _)) = flow::load(state, jar, flow_id).await else {
+        return Ok(None);
+    };
+    let waiting = pending.step == SignInStep::Credentials
+        && matches!(pending.target, SignInFor::Client { .. });
+    Ok(waiting.then_some(pending))
 }
