@@ -82,15 +82,21 @@ impl ClientAuthError {
 }
 
 /// Secrets that passed an argon2 check, kept as SHA-256 by the argon2 hash they matched, so the slow hash
-/// runs once per client secret and process. The argon2 checks themselves run one at a time
+/// runs once per client secret and process; and, the same way, the last wrong secrets, so repeating
+/// a wrong one costs no second argon2 check. The argon2 checks themselves run one at a time
 /// (`checking`): each takes 19 MiB of working memory, and a burst of first requests (or of wrong
 /// secrets) would otherwise run one per thread at once; those waiting find the secret known when
-/// the check before them succeeded.
+/// the check before them succeeded. The HTTP layer runs the check ahead, off the async threads
+/// ([`Provider::client_secret_check_pending`], [`Provider::check_client_secret`]).
 #[derive(Debug, Default)]
 pub(crate) struct ClientSecretCache {
     known: Mutex<HashMap<String, [u8; 32]>>,
+    rejected: Mutex<std::collections::HashSet<[u8; 32]>>,
     checking: Mutex<()>,
 }
+
+/// Wrong secrets remembered at most; the set starts afresh when full.
+const REJECTED_REMEMBERED: usize = 4096;
 
 impl ClientSecretCache {
     fn knows(&self, secret_hash: &str, digest: &[u8; 32]) -> bool {
@@ -104,6 +110,26 @@ impl ClientSecretCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(secret_hash.to_owned(), digest);
+    }
+    /// A wrong secret is remembered by a hash of the stored hash and the presented secret together.
+    fn rejection_key(secret_hash: &str, digest: &[u8; 32]) -> [u8; 32] {
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(secret_hash.as_bytes());
+        hasher.update(digest);
+        hasher.finalize().into()
+    }
+    fn rejected(&self, secret_hash: &str, digest: &[u8; 32]) -> bool {
+        self.rejected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&Self::rejection_key(secret_hash, digest))
+    }
+    fn reject(&self, secret_hash: &str, digest: &[u8; 32]) {
+        let mut rejected = self.rejected.lock().unwrap_or_else(|p| p.into_inner());
+        if rejected.len() >= REJECTED_REMEMBERED {
+            rejected.clear();
+        }
+        rejected.insert(Self::rejection_key(secret_hash, digest));
     }
 }
 
@@ -158,6 +184,37 @@ impl Provider {
         }
     }
 
+    /// Whether authenticating `presented` would need the slow argon2 check: a confidential client's
+    /// stored hash and a secret this process has not checked against it yet. The HTTP layer then runs
+    /// [`Self::check_client_secret`] on a blocking thread first, under the bound of password hashes.
+    pub fn client_secret_check_pending(&self, presented: &PresentedCredentials) -> bool {
+        let Some((client_id, secret)) = presented_secret(presented) else {
+            return false;
+        };
+        let Some(client) = self.clients.get(client_id) else {
+            return false;
+        };
+        let ClientKind::Confidential(ClientSecret::Argon2Hash(phc)) = &client.kind else {
+            return false;
+        };
+        let digest: [u8; 32] = sha2::Sha256::digest(secret.as_bytes()).into();
+        !self.secret_cache.knows(phc, &digest) && !self.secret_cache.rejected(phc, &digest)
+    }
+
+    /// Runs the argon2 check of `presented`'s secret now and remembers the outcome, so that
+    /// [`Self::authenticate_client`] answers from memory. Slow (an argon2 hash): call it where
+    /// blocking is fine.
+    pub fn check_client_secret(&self, presented: &PresentedCredentials) {
+        let Some((client_id, secret)) = presented_secret(presented) else {
+            return;
+        };
+        if let Some(client) = self.clients.get(client_id)
+            && let ClientKind::Confidential(expected) = &client.kind
+        {
+            self.secret_matches(expected, secret);
+        }
+    }
+
     fn secret_matches(&self, expected: &ClientSecret, presented: &str) -> bool {
         let digest: [u8; 32] = sha2::Sha256::digest(presented.as_bytes()).into();
         match expected {
@@ -172,6 +229,9 @@ impl Provider {
                 // reload never matches what the old one left here.
                 if self.secret_cache.knows(phc, &digest) {
                     return true;
+                }
+                if self.secret_cache.rejected(phc, &digest) {
+                    return false;
                 }
                 let _one_at_a_time = self
                     .secret_cache
@@ -189,10 +249,25 @@ impl Provider {
                 });
                 if ok {
                     self.secret_cache.remember(phc, digest);
+                } else {
+                    self.secret_cache.reject(phc, &digest);
                 }
                 ok
             }
         }
+    }
+}
+
+/// The client id and secret presented by HTTP Basic or in the body, when there is exactly one secret.
+fn presented_secret(presented: &PresentedCredentials) -> Option<(&str, &str)> {
+    match (
+        &presented.basic,
+        &presented.client_id,
+        &presented.client_secret,
+    ) {
+        (Some((id, secret)), _, None) => Some((id.as_str(), secret.as_str())),
+        (None, Some(id), Some(secret)) => Some((id.as_str(), secret.as_str())),
+        _ => None,
     }
 }
 

@@ -217,6 +217,15 @@ impl AppState {
         }
     }
 
+    /// One of the `max_concurrent_hashes` slots for an argon2 hash (a password or a client secret),
+    /// waiting at most 10 s for it.
+    pub async fn hashing_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        tokio::time::timeout(std::time::Duration::from_secs(10), self.0.hashing.acquire())
+            .await
+            .ok()?
+            .ok()
+    }
+
     /// Every theme in force.
     pub fn themes(&self) -> Arc<Themes> {
         self.0.themes.load_full()

@@ -1,7 +1,6 @@
 //! `GET|POST /login`: e-mail and password.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{StatusCode, header};
@@ -183,21 +182,13 @@ async fn submit(
     flow::password_accepted(state, jar, &user, pending, client).await
 }
 
-/// One of the `max_concurrent_hashes` slots, waiting at most 10 s for it.
-async fn hashing_slot(state: &AppState) -> Option<tokio::sync::SemaphorePermit<'_>> {
-    tokio::time::timeout(Duration::from_secs(10), state.0.hashing.acquire())
-        .await
-        .ok()?
-        .ok()
-}
-
 /// Hashes a new password on the blocking pool, under the same bound as sign-ins (so a burst of
 /// password changes cannot outgrow memory either).
 pub(super) async fn hash_new_password(
     state: &AppState,
     password: String,
 ) -> Result<String, PageError> {
-    let Some(permit) = hashing_slot(state).await else {
+    let Some(permit) = state.hashing_slot().await else {
         return Err(PageError::Internal(
             "every password hashing slot stayed busy for 10 s".into(),
         ));
@@ -221,7 +212,7 @@ pub(super) async fn verify_password(
     user: Option<&User>,
     password: String,
 ) -> Result<Option<bool>, PageError> {
-    let Some(permit) = hashing_slot(state).await else {
+    let Some(permit) = state.hashing_slot().await else {
         return Ok(None);
     };
     let passwords = state.0.passwords.clone();

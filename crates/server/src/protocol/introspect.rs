@@ -14,11 +14,10 @@ pub async fn introspect(
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let (client, token) =
-        match authenticated_token_request(&state.0.provider, &headers, form, false) {
-            Ok(request) => request,
-            Err(rejection) => return rejection.into_response(),
-        };
+    let (client, token) = match authenticated_token_request(&state, &headers, form, false).await {
+        Ok(request) => request,
+        Err(rejection) => return rejection.into_response(),
+    };
     match state.0.provider.introspect(&client, &token).await {
         Ok(body) => (no_store(), Json(body)).into_response(),
         Err(e) => {

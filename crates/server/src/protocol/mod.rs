@@ -17,6 +17,8 @@ use gatehouse_oidc::client_auth::{AuthenticatedClient, ClientAuthError, Presente
 use gatehouse_oidc::{ErrorCode, OAuthError};
 use serde_json::json;
 
+use crate::state::AppState;
+
 /// RFC 6749 §5.2 error body with the right status; `invalid_client` gets 401 and WWW-Authenticate.
 pub fn oauth_error(error: &OAuthError) -> Response {
     let body =
@@ -111,16 +113,48 @@ pub fn form_params(
     single_valued(pairs).map_err(Rejection::Body)
 }
 
+/// A client secret this process has not checked yet is checked with argon2 on the blocking pool,
+/// under the same bound as password hashes, before the request goes on: so no async thread waits on
+/// a hash, and a burst of new (or wrong) secrets cannot outgrow memory. Authentication then answers
+/// from the remembered outcome. `Err` (503) when every hashing slot stayed busy for 10 s.
+pub async fn settle_client_secret(
+    state: &AppState,
+    credentials: &PresentedCredentials,
+) -> Result<(), OAuthError> {
+    let provider = &state.0.provider;
+    if !provider.client_secret_check_pending(credentials) {
+        return Ok(());
+    }
+    let Some(permit) = state.hashing_slot().await else {
+        tracing::warn!("every password hashing slot stayed busy for 10 s");
+        return Err(OAuthError::temporarily_unavailable());
+    };
+    let (provider, credentials) = (provider.clone(), credentials.clone());
+    let checked =
+        tokio::task::spawn_blocking(move || provider.check_client_secret(&credentials)).await;
+    drop(permit);
+    checked.map_err(|e| {
+        tracing::error!(error = %e, "client secret check failed");
+        OAuthError::server_error()
+    })
+}
+
 /// Authenticates the calling client of a back-channel request and returns the request's `token`.
-pub fn authenticated_token_request(
-    provider: &gatehouse_oidc::Provider,
+pub async fn authenticated_token_request(
+    state: &AppState,
     headers: &HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
     allow_public: bool,
 ) -> Result<(AuthenticatedClient, String), Rejection> {
     let params = form_params(form)?;
-    let client = presented_credentials(headers, &params)
-        .and_then(|c| provider.authenticate_client(&c, allow_public))
+    let credentials = presented_credentials(headers, &params).map_err(Rejection::Client)?;
+    settle_client_secret(state, &credentials)
+        .await
+        .map_err(Rejection::Body)?;
+    let client = state
+        .0
+        .provider
+        .authenticate_client(&credentials, allow_public)
         .map_err(Rejection::Client)?;
     let token = params
         .get("token")

@@ -13,8 +13,7 @@ pub async fn revoke(
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let (client, token) = match authenticated_token_request(&state.0.provider, &headers, form, true)
-    {
+    let (client, token) = match authenticated_token_request(&state, &headers, form, true).await {
         Ok(request) => request,
         Err(rejection) => return rejection.into_response(),
     };

@@ -7,7 +7,10 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use gatehouse_oidc::token::{TokenError, TokenRequest};
 
-use super::{client_auth_error, form_params, no_store, oauth_error, presented_credentials};
+use super::{
+    client_auth_error, form_params, no_store, oauth_error, presented_credentials,
+    settle_client_secret,
+};
 use crate::state::AppState;
 
 pub async fn token(
@@ -23,6 +26,9 @@ pub async fn token(
         Ok(c) => c,
         Err(e) => return client_auth_error(&e),
     };
+    if let Err(e) = settle_client_secret(&state, &credentials).await {
+        return oauth_error(&e);
+    }
     let grant_type = params.get("grant_type").cloned().unwrap_or_default();
     match state
         .0
