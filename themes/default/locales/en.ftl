@@ -320,8 +320,6 @@ username-send-link = E-mail me a link
 username-sent-text = If we know this username, we have sent an e-mail with a link to the address we have for you. The link works once, for 24 hours. Also look in your spam folder.
 username-sent-no-mail = No e-mail, or no longer able to read that address? Contact the company that runs this service.
 username-new-from-now-on = From now on you sign in with { $email } and this password.
-username-done-title = Your password is set
-username-done-text = From now on, sign in with { $email } and your new password. Where your account needs a second step, we will help you set it up right after you sign in.
 username-empty = Type the username you used to sign in with.
 username-too-often = Links were asked for too often. Wait 15 minutes, then try again.
 

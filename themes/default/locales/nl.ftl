@@ -318,8 +318,6 @@ username-send-link = Mail mij een link
 username-sent-text = Als we deze gebruikersnaam kennen, hebben we een e-mail met een link gestuurd naar het adres dat we van u hebben. De link werkt één keer, 24 uur lang. Kijk ook in uw map met ongewenste e-mail.
 username-sent-no-mail = Geen e-mail ontvangen, of kunt u dat adres niet meer lezen? Neem contact op met het bedrijf achter deze dienst.
 username-new-from-now-on = Vanaf nu logt u in met { $email } en dit wachtwoord.
-username-done-title = Uw wachtwoord is ingesteld
-username-done-text = Log vanaf nu in met { $email } en uw nieuwe wachtwoord. Vraagt uw account om een tweede stap, dan helpen we u die direct na het inloggen in te stellen.
 username-empty = Typ de gebruikersnaam waarmee u vroeger inlogde.
 username-too-often = Er zijn te vaak links aangevraagd. Wacht 15 minuten en probeer het dan opnieuw.
 
