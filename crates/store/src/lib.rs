@@ -24,8 +24,10 @@ pub mod users;
 
 use std::time::Duration;
 
-use gatehouse_migrations::{Migrator, MigratorTrait as _};
+use gatehouse_migrations::Migrator;
+use sea_orm::TransactionTrait as _;
 use sea_orm::{ConnectOptions, ConnectionTrait as _, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
 
 pub use error::StoreError;
 
@@ -78,10 +80,9 @@ impl Database {
         Ok(Self { conn })
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration, all or nothing.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        Migrator::up(&self.conn, None).await?;
-        Ok(())
+        migrate_atomically::<Migrator>(&self.conn).await
     }
 
     /// Whether the database answers (a round trip on a pooled connection).
@@ -181,5 +182,99 @@ pub(crate) mod test_db {
                 schema: None,
             },
         )
+    }
+}
+
+/// Applies `M`'s pending migrations in one transaction. sea-orm-migration does that itself on
+/// PostgreSQL but not on SQLite, whose schema changes are transactional too: without it a migration
+/// cut short (a crash, a kill during an upgrade) left a column added but not recorded, and every
+/// later start failed on it.
+async fn migrate_atomically<M: MigratorTrait>(conn: &DatabaseConnection) -> Result<(), StoreError> {
+    if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        let transaction = conn.begin().await?;
+        M::up(&transaction, None).await?;
+        transaction.commit().await?;
+    } else {
+        M::up(conn, None).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod migration_tests {
+    use sea_orm_migration::prelude::*;
+
+    use super::*;
+
+    struct AddsATable;
+    impl MigrationName for AddsATable {
+        fn name(&self) -> &str {
+            "t0001_adds_a_table"
+        }
+    }
+    #[async_trait::async_trait]
+    impl MigrationTrait for AddsATable {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .create_table(
+                    Table::create()
+                        .table(Alias::new("first"))
+                        .col(ColumnDef::new(Alias::new("id")).integer().primary_key())
+                        .to_owned(),
+                )
+                .await
+        }
+    }
+
+    struct Fails;
+    impl MigrationName for Fails {
+        fn name(&self) -> &str {
+            "t0002_fails"
+        }
+    }
+    #[async_trait::async_trait]
+    impl MigrationTrait for Fails {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .get_connection()
+                .execute_unprepared("ALTER TABLE first ADD COLUMN name TEXT")
+                .await?;
+            Err(DbErr::Migration("cut short".into()))
+        }
+    }
+
+    struct CutShort;
+    #[async_trait::async_trait]
+    impl MigratorTrait for CutShort {
+        fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+            vec![Box::new(AddsATable), Box::new(Fails)]
+        }
+    }
+
+    #[tokio::test]
+    async fn a_migration_cut_short_on_sqlite_leaves_the_database_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let db = Database::connect(&url).await.unwrap();
+        assert!(migrate_atomically::<CutShort>(&db.conn).await.is_err());
+        let tables: Vec<String> = db
+            .conn
+            .query_all(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT name FROM sqlite_master WHERE type = 'table'",
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get::<String>("", "name").unwrap())
+            .collect();
+        assert!(
+            !tables
+                .iter()
+                .any(|t| t == "first" || t == "seaql_migrations"),
+            "nothing of the cut-short run stays: {tables:?}"
+        );
+        // The real migrations still apply on that database afterwards.
+        db.migrate().await.unwrap();
     }
 }
