@@ -231,19 +231,17 @@ async fn e_mails_and_password_rules_come_in_the_person_s_language() {
 
     let form = page(&server, &visitor, &format!("/password/forgot?flow={flow}")).await;
     assert!(form.contains("Stuur mij een code"), "{form}");
-    let code_page = visitor
-        .post(server.url("/password/forgot"))
-        .form(&[
-            ("csrf", form_value(&form, "csrf").as_str()),
-            ("flow", flow.as_str()),
-            ("email", "ann@example.com"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let code_page = submit_form_to(
+        &server,
+        &visitor,
+        &form,
+        "/password/forgot",
+        &[("email", "ann@example.com")],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(code_page.contains("Kijk in uw e-mail"), "{code_page}");
     // The reset is saved (and its e-mail queued) just after the answer, so wait for it.
     let mut mail = None;
@@ -270,36 +268,28 @@ async fn e_mails_and_password_rules_come_in_the_person_s_language() {
     assert!(text.contains("Hij werkt 15 minuten, in dezelfde browser."));
     assert!(mail.body_html().unwrap().contains("<html lang=\"nl\">"));
 
-    let new_page = visitor
-        .post(server.url("/password/reset"))
-        .form(&[
-            ("csrf", form_value(&code_page, "csrf")),
-            ("flow", form_value(&code_page, "flow")),
-            ("reset", form_value(&code_page, "reset")),
-            ("code", six_digits(&text)),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let new_page = submit_form_to(
+        &server,
+        &visitor,
+        &code_page,
+        "/password/reset",
+        &[("code", six_digits(&text))],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(new_page.contains("Kies een nieuw wachtwoord"), "{new_page}");
-    let refused = visitor
-        .post(server.url("/password/new"))
-        .form(&[
-            ("csrf", form_value(&new_page, "csrf")),
-            ("flow", form_value(&new_page, "flow")),
-            ("reset", form_value(&new_page, "reset")),
-            ("new_password", "ann".to_owned()),
-            ("repeat_password", "anna".to_owned()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let refused = submit_form(
+        &server,
+        &visitor,
+        &new_page,
+        &[("new_password", "ann"), ("repeat_password", "anna")],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     for rule in [
         "De twee nieuwe wachtwoorden zijn niet gelijk.",
         "Gebruik minstens 8 tekens.",
