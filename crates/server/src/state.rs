@@ -287,15 +287,6 @@ impl PageTheme {
     pub fn text(&self, text: &Text) -> String {
         self.theme().translations().text(&self.language.code, text)
     }
-
-    /// The language code, e.g. `nl`.
-    pub fn language(&self) -> &str {
-        &self.language.code
-    }
-
-    pub fn name(&self) -> &str {
-        self.theme().name()
-    }
 }
 
 /// The organisations in force, with their password rules: replaced together on reload.
