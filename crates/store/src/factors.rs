@@ -3,7 +3,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, Condition, EntityTrait as _, PaginatorTrait as _,
-    QueryFilter as _, QueryOrder as _, TransactionTrait as _,
+    QueryFilter as _, QueryOrder as _,
 };
 
 use crate::Database;

@@ -3,8 +3,6 @@
 
 use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 
-use sea_orm::TransactionTrait as _;
-
 use crate::Database;
 use crate::entities::auth_flow;
 use crate::error::StoreError;

@@ -8,6 +8,7 @@
 pub mod attempts;
 pub mod audit;
 pub mod ceremonies;
+mod connection;
 pub mod consents;
 pub mod devices;
 mod entities;
@@ -20,8 +21,10 @@ pub mod password_resets;
 pub mod retention;
 pub mod sessions;
 pub mod sign_in_links;
+mod sqlite_inline;
 pub mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use gatehouse_migrations::Migrator;
@@ -31,16 +34,21 @@ use sea_orm_migration::MigratorTrait;
 
 pub use error::StoreError;
 
-/// A connection pool to the database.
+use crate::connection::Conn;
+use crate::sqlite_inline::InlineSqlite;
+
+/// The database: what the repositories query through (`conn`), and sqlx's pool, which applies the
+/// migrations and, on PostgreSQL, is `conn` too.
 #[derive(Debug, Clone)]
 pub struct Database {
-    conn: DatabaseConnection,
+    conn: Conn,
+    pool: DatabaseConnection,
 }
 
 impl Database {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`). For SQLite the file's folder is
-    /// created, and the database runs in WAL mode with a busy timeout so concurrent requests wait
-    /// instead of failing.
+    /// created, the database runs in WAL mode, and statements run on the calling thread
+    /// ([`sqlite_inline`]); an in-memory SQLite database stays on sqlx's pool.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         Self::connect_with_schema(url, None).await
     }
@@ -48,7 +56,8 @@ impl Database {
     /// As [`Database::connect`], with PostgreSQL's `search_path` set to `schema` (created if missing).
     /// Tests use one schema each.
     pub async fn connect_with_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
-        if let Some(path) = sqlite_file(url)
+        let file = sqlite_file(url);
+        if let Some(path) = file
             && let Some(parent) = std::path::Path::new(path).parent()
             && !parent.as_os_str().is_empty()
         {
@@ -67,7 +76,15 @@ impl Database {
         options
             .sqlx_logging(false)
             .acquire_timeout(Duration::from_secs(5))
-            .max_connections(if url.starts_with("sqlite") { 8 } else { 16 })
+            // Every statement's connection is known good or reports its own error; a ping first
+            // would double the round trips.
+            .test_before_acquire(false)
+            // On a SQLite file the pool only applies migrations; statements go inline.
+            .max_connections(match (url.starts_with("sqlite"), file) {
+                (true, Some(_)) => 2,
+                (true, None) => 8,
+                (false, _) => 16,
+            })
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
@@ -76,23 +93,47 @@ impl Database {
         if let Some(schema) = schema {
             options.set_schema_search_path(schema.to_owned());
         }
-        let conn = sea_orm::Database::connect(options).await?;
-        Ok(Self { conn })
+        let pool = sea_orm::Database::connect(options).await?;
+        let conn = match file {
+            Some(path) => Conn::Inline(Arc::new(InlineSqlite::open(std::path::Path::new(path))?)),
+            None => Conn::Pool(pool.clone()),
+        };
+        Ok(Self { conn, pool })
     }
 
     /// Applies every pending migration, all or nothing.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        migrate_atomically::<Migrator>(&self.conn).await
+        migrate_atomically::<Migrator>(&self.pool).await
     }
 
-    /// Whether the database answers (a round trip on a pooled connection).
+    /// Whether the database answers (a round trip on the connection requests use).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.conn.ping().await?;
+        match &self.conn {
+            Conn::Pool(pool) => pool.ping().await?,
+            Conn::Inline(sqlite) => {
+                sqlite
+                    .query_one(sea_orm::Statement::from_string(
+                        sea_orm::DbBackend::Sqlite,
+                        "SELECT 1",
+                    ))
+                    .await?;
+            }
+        }
         Ok(())
     }
 
+    /// Closes the database for this process: later statements fail as unavailable.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        if let Conn::Inline(sqlite) = &self.conn {
+            sqlite.close();
+        }
+        self.pool.clone().close().await?;
+        Ok(())
+    }
+
+    /// sqlx's pool, for tools and tests that run their own SQL.
     pub fn connection(&self) -> &DatabaseConnection {
-        &self.conn
+        &self.pool
     }
 
     /// Drops a test schema from synchronous code (a `Drop`), on a thread with a runtime of its own.
@@ -256,7 +297,7 @@ mod migration_tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
         let db = Database::connect(&url).await.unwrap();
-        assert!(migrate_atomically::<CutShort>(&db.conn).await.is_err());
+        assert!(migrate_atomically::<CutShort>(&db.pool).await.is_err());
         let tables: Vec<String> = db
             .conn
             .query_all(sea_orm::Statement::from_string(

@@ -6,9 +6,7 @@ use gatehouse_oidc::keys::SigningAlg;
 use gatehouse_oidc::scope::Scopes;
 use gatehouse_oidc::store::{CodeRecord, Grant, RefreshTokenRecord, StoredKey, UserClaims};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, TransactionTrait as _,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 
 use crate::entities::{
     authorization_code, grant, refresh_token, revoked_access_token, signing_key, user,

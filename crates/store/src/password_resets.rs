@@ -3,9 +3,7 @@
 //! behind it) is the same either way; only a known address gets a message.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, TransactionTrait as _,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 
 use crate::Database;
 use crate::entities::{grant, password_reset, remembered_device, session, user};

@@ -26,8 +26,8 @@ async fn live_and_ready_answer_json() {
 #[tokio::test]
 async fn not_ready_with_a_reason_when_the_database_is_gone() {
     let server = TestServer::start().await;
-    // Closing the pool through a clone closes it for the server too.
-    server.db.connection().clone().close().await.unwrap();
+    // The server shares this handle: closing it closes the database for the server too.
+    server.db.close().await.unwrap();
     let ready = get(server.url("/health/ready")).await;
     assert_eq!(ready.status(), 503);
     let body: serde_json::Value = ready.json().await.unwrap();

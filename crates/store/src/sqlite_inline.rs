@@ -1,0 +1,568 @@
+//! SQLite run on the calling thread, behind sea-orm's [`ConnectionTrait`].
+//!
+//! sqlx gives every SQLite connection a worker thread and sends each statement there and each row
+//! back through channels: two thread switches per statement, which profiling showed to be most of the
+//! server's CPU on the token endpoint (the kernel's task switching, not SQLite). A primary-key lookup
+//! in SQLite itself takes microseconds, so here statements run where they are asked for, on the async
+//! worker, through `rusqlite` on the same SQLite library sqlx links.
+//!
+//! - Reads (`SELECT`) take an idle reader connection (`query_only`), or open one, and put it back. In
+//!   WAL mode readers never wait for the writer.
+//! - Writes are serialised in the process by a gate (an async mutex) in front of one writer
+//!   connection, so writers queue without SQLite's busy-wait sleeps. A transaction holds the gate
+//!   until it commits or is dropped (rolled back).
+//! - Another process writing the same file (the CLI beside a running server) still meets SQLite's
+//!   busy timeout, which then waits on this thread.
+//!
+//! Rows come back as sea-orm proxy rows, typed by each column's declared type (the schema's
+//! `bigint` is `i64`, `INTEGER` `i32`, `boolean` `bool`, text `String`), so entity models read them as
+//! they read sqlx's rows.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+use sea_orm::sea_query::Value;
+use sea_orm::{
+    ConnAcquireErr, ConnectionTrait, DbBackend, DbErr, ExecResult, ProxyExecResult, ProxyRow,
+    QueryResult, RuntimeErr, Statement,
+};
+
+/// Idle reader connections kept for reuse; more may be open while many statements run at once.
+const IDLE_READERS: usize = 8;
+/// Prepared statements kept per connection (the store has about a hundred distinct ones).
+const STATEMENT_CACHE: usize = 256;
+/// How long a statement waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A SQLite database file, read and written on the calling thread.
+#[derive(Debug)]
+pub struct InlineSqlite {
+    path: PathBuf,
+    readers: Mutex<Vec<Connection>>,
+    write_gate: Arc<tokio::sync::Mutex<()>>,
+    writer: Arc<Mutex<Connection>>,
+    closed: AtomicBool,
+}
+
+impl InlineSqlite {
+    /// Opens `path`, which must exist with its schema (sqlx made and migrated it).
+    pub fn open(path: &Path) -> Result<Self, DbErr> {
+        let writer = open(path, false)?;
+        Ok(Self {
+            path: path.to_owned(),
+            readers: Mutex::new(Vec::new()),
+            write_gate: Arc::new(tokio::sync::Mutex::new(())),
+            writer: Arc::new(Mutex::new(writer)),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Refuses every later statement, as a closed pool does.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        lock(&self.readers).clear();
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE`), holding the write gate until it ends.
+    pub async fn begin(&self) -> Result<InlineTransaction, DbErr> {
+        self.check_open()?;
+        let gate = Arc::clone(&self.write_gate).lock_owned().await;
+        let writer = Arc::clone(&self.writer);
+        lock(&writer)
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| exec_err(&e))?;
+        Ok(InlineTransaction {
+            _gate: gate,
+            conn: writer,
+            open: true,
+        })
+    }
+
+    fn check_open(&self) -> Result<(), DbErr> {
+        if self.closed.load(Ordering::SeqCst) {
+            Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Runs `f` on an idle reader connection.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, DbErr>) -> Result<T, DbErr> {
+        self.check_open()?;
+        let conn = match lock(&self.readers).pop() {
+            Some(conn) => conn,
+            None => open(&self.path, true)?,
+        };
+        let result = f(&conn);
+        let mut idle = lock(&self.readers);
+        if idle.len() < IDLE_READERS && !self.closed.load(Ordering::SeqCst) {
+            idle.push(conn);
+        }
+        result
+    }
+
+    /// Runs `f` on the writer connection, after the writers before it.
+    async fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T, DbErr>) -> Result<T, DbErr> {
+        self.check_open()?;
+        let _gate = self.write_gate.lock().await;
+        f(&lock(&self.writer))
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for InlineSqlite {
+    fn get_database_backend(&self) -> DbBackend {
+        DbBackend::Sqlite
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.write(|conn| execute(conn, &stmt)).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.write(|conn| execute_batch(conn, sql)).await
+    }
+
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let rows = if is_read(&stmt.sql) {
+            self.read(|conn| query(conn, &stmt, Some(1)))?
+        } else {
+            self.write(|conn| query(conn, &stmt, None)).await?
+        };
+        Ok(rows.into_iter().next())
+    }
+
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        if is_read(&stmt.sql) {
+            self.read(|conn| query(conn, &stmt, None))
+        } else {
+            self.write(|conn| query(conn, &stmt, None)).await
+        }
+    }
+}
+
+/// A write transaction on [`InlineSqlite`]: every statement runs on the writer connection. Dropped
+/// without [`commit`](Self::commit), it rolls back.
+#[derive(Debug)]
+pub struct InlineTransaction {
+    _gate: tokio::sync::OwnedMutexGuard<()>,
+    conn: Arc<Mutex<Connection>>,
+    open: bool,
+}
+
+impl InlineTransaction {
+    pub fn commit(mut self) -> Result<(), DbErr> {
+        self.open = false;
+        lock(&self.conn)
+            .execute_batch("COMMIT")
+            .map_err(|e| exec_err(&e))
+    }
+
+    pub fn rollback(mut self) -> Result<(), DbErr> {
+        self.open = false;
+        lock(&self.conn)
+            .execute_batch("ROLLBACK")
+            .map_err(|e| exec_err(&e))
+    }
+}
+
+impl Drop for InlineTransaction {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = lock(&self.conn).execute_batch("ROLLBACK");
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for InlineTransaction {
+    fn get_database_backend(&self) -> DbBackend {
+        DbBackend::Sqlite
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        execute(&lock(&self.conn), &stmt)
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        execute_batch(&lock(&self.conn), sql)
+    }
+
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        Ok(query(&lock(&self.conn), &stmt, Some(1))?.into_iter().next())
+    }
+
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        query(&lock(&self.conn), &stmt, None)
+    }
+}
+
+/// A poisoned lock only means another statement panicked; the connection itself is still usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn open(path: &Path, reader: bool) -> Result<Connection, DbErr> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| conn_err(&e))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| conn_err(&e))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // As sqlx's connections are set up: foreign keys enforced (the schema's cascades rely on it),
+    // and commits in WAL mode without a sync each (a sync at each checkpoint).
+    conn.execute_batch(if reader {
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA query_only = ON;"
+    } else {
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+    })
+    .map_err(|e| conn_err(&e))?;
+    Ok(conn)
+}
+
+fn is_read(sql: &str) -> bool {
+    sql.trim_start()
+        .get(..6)
+        .is_some_and(|head| head.eq_ignore_ascii_case("select"))
+}
+
+fn execute(conn: &Connection, stmt: &Statement) -> Result<ExecResult, DbErr> {
+    let mut prepared = conn.prepare_cached(&stmt.sql).map_err(|e| exec_err(&e))?;
+    bind(&mut prepared, stmt).map_err(DbErr::Exec)?;
+    let rows_affected = prepared.raw_execute().map_err(|e| exec_err(&e))?;
+    Ok(exec_result(conn, rows_affected))
+}
+
+fn execute_batch(conn: &Connection, sql: &str) -> Result<ExecResult, DbErr> {
+    conn.execute_batch(sql).map_err(|e| exec_err(&e))?;
+    Ok(exec_result(conn, conn.changes() as usize))
+}
+
+fn exec_result(conn: &Connection, rows_affected: usize) -> ExecResult {
+    ProxyExecResult {
+        last_insert_id: u64::try_from(conn.last_insert_rowid()).unwrap_or(0),
+        rows_affected: rows_affected as u64,
+    }
+    .into()
+}
+
+fn query(
+    conn: &Connection,
+    stmt: &Statement,
+    limit: Option<usize>,
+) -> Result<Vec<QueryResult>, DbErr> {
+    let mut prepared = conn.prepare_cached(&stmt.sql).map_err(|e| query_err(&e))?;
+    bind(&mut prepared, stmt).map_err(DbErr::Query)?;
+    let columns: Vec<(String, ColumnKind)> = prepared
+        .columns()
+        .iter()
+        .map(|c| (c.name().to_owned(), ColumnKind::of(c.decl_type())))
+        .collect();
+    let mut rows = prepared.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(|e| query_err(&e))? {
+        let mut values = BTreeMap::new();
+        for (index, (name, kind)) in columns.iter().enumerate() {
+            let raw = row.get_ref(index).map_err(|e| query_err(&e))?;
+            values.insert(name.clone(), kind.value(raw)?);
+        }
+        out.push(ProxyRow::new(values).into());
+        if limit.is_some_and(|limit| out.len() >= limit) {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn bind(prepared: &mut rusqlite::CachedStatement<'_>, stmt: &Statement) -> Result<(), RuntimeErr> {
+    let Some(values) = &stmt.values else {
+        return Ok(());
+    };
+    for (index, value) in values.0.iter().enumerate() {
+        let position = index + 1;
+        let bound = match value {
+            Value::Bool(v) => prepared.raw_bind_parameter(position, v),
+            Value::TinyInt(v) => prepared.raw_bind_parameter(position, v),
+            Value::SmallInt(v) => prepared.raw_bind_parameter(position, v),
+            Value::Int(v) => prepared.raw_bind_parameter(position, v),
+            Value::BigInt(v) => prepared.raw_bind_parameter(position, v),
+            Value::TinyUnsigned(v) => prepared.raw_bind_parameter(position, v),
+            Value::SmallUnsigned(v) => prepared.raw_bind_parameter(position, v),
+            Value::Unsigned(v) => prepared.raw_bind_parameter(position, v),
+            Value::BigUnsigned(v) => prepared.raw_bind_parameter(position, v),
+            Value::Float(v) => prepared.raw_bind_parameter(position, v),
+            Value::Double(v) => prepared.raw_bind_parameter(position, v),
+            Value::String(v) => prepared.raw_bind_parameter(position, v.as_deref()),
+            Value::Char(v) => prepared.raw_bind_parameter(position, v.map(String::from)),
+            Value::Bytes(v) => prepared.raw_bind_parameter(position, v.as_deref()),
+            Value::Json(v) => prepared
+                .raw_bind_parameter(position, v.as_deref().map(serde_json::Value::to_string)),
+            #[allow(unreachable_patterns)]
+            other => {
+                return Err(RuntimeErr::Internal(format!(
+                    "no SQLite binding for {other:?}"
+                )));
+            }
+        };
+        bound.map_err(|e| RuntimeErr::Internal(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// What sea-orm's models expect for a column, from its declared type in the schema.
+#[derive(Debug, Clone, Copy)]
+enum ColumnKind {
+    /// `bigint`: `i64`.
+    BigInt,
+    /// `INTEGER`: `i32` (the schema's counters).
+    Int,
+    Bool,
+    Text,
+    Blob,
+    /// An expression (`COUNT(*)`): no declared type. sea-orm reads SQLite counts as `i32`.
+    Expression,
+}
+
+impl ColumnKind {
+    fn of(declared: Option<&str>) -> Self {
+        let Some(declared) = declared.map(str::to_ascii_lowercase) else {
+            return Self::Expression;
+        };
+        if declared.contains("bool") {
+            Self::Bool
+        } else if declared.contains("bigint") || declared.contains("int8") {
+            Self::BigInt
+        } else if declared.contains("int") {
+            Self::Int
+        } else if declared.contains("blob") || declared.contains("binary") {
+            Self::Blob
+        } else {
+            Self::Text
+        }
+    }
+
+    fn value(self, raw: ValueRef<'_>) -> Result<Value, DbErr> {
+        let mismatch = || {
+            DbErr::Query(RuntimeErr::Internal(format!(
+                "a {self:?} column holds {:?}",
+                raw.data_type()
+            )))
+        };
+        Ok(match (self, raw) {
+            (Self::BigInt, ValueRef::Null) => Value::BigInt(None),
+            (Self::BigInt, ValueRef::Integer(i)) => Value::BigInt(Some(i)),
+            (Self::Int, ValueRef::Null) => Value::Int(None),
+            (Self::Int, ValueRef::Integer(i)) => {
+                Value::Int(Some(i32::try_from(i).map_err(|_| mismatch())?))
+            }
+            (Self::Bool, ValueRef::Null) => Value::Bool(None),
+            (Self::Bool, ValueRef::Integer(i)) => Value::Bool(Some(i != 0)),
+            (Self::Text | Self::Expression, ValueRef::Null) => Value::String(None),
+            (Self::Text | Self::Expression, ValueRef::Text(text)) => Value::String(Some(Box::new(
+                std::str::from_utf8(text)
+                    .map_err(|_| mismatch())?
+                    .to_owned(),
+            ))),
+            (Self::Blob, ValueRef::Null) => Value::Bytes(None),
+            (Self::Blob, ValueRef::Blob(bytes)) => Value::Bytes(Some(Box::new(bytes.to_vec()))),
+            (Self::Expression, ValueRef::Integer(i)) => match i32::try_from(i) {
+                Ok(small) => Value::Int(Some(small)),
+                Err(_) => Value::BigInt(Some(i)),
+            },
+            (Self::Expression, ValueRef::Real(r)) => Value::Double(Some(r)),
+            (Self::Expression, ValueRef::Blob(bytes)) => {
+                Value::Bytes(Some(Box::new(bytes.to_vec())))
+            }
+            _ => return Err(mismatch()),
+        })
+    }
+}
+
+/// Busy, locked, unopenable or failing files are the database being unavailable (a 503), as a
+/// pool's connection errors are; anything else is the statement's own failure.
+fn unavailable(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::{CannotOpen, DatabaseBusy, DatabaseLocked, SystemIoFailure};
+    matches!(
+        e.sqlite_error_code(),
+        Some(DatabaseBusy | DatabaseLocked | CannotOpen | SystemIoFailure)
+    )
+}
+
+fn conn_err(e: &rusqlite::Error) -> DbErr {
+    DbErr::Conn(RuntimeErr::Internal(e.to_string()))
+}
+
+fn exec_err(e: &rusqlite::Error) -> DbErr {
+    if unavailable(e) {
+        conn_err(e)
+    } else {
+        DbErr::Exec(RuntimeErr::Internal(e.to_string()))
+    }
+}
+
+fn query_err(e: &rusqlite::Error) -> DbErr {
+    if unavailable(e) {
+        conn_err(e)
+    } else {
+        DbErr::Query(RuntimeErr::Internal(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
+
+    use super::*;
+
+    async fn database() -> (InlineSqlite, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let first = Connection::open(&path).unwrap();
+        first
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 CREATE TABLE t (id bigint PRIMARY KEY, n INTEGER, ok boolean, name varchar, raw blob);",
+            )
+            .unwrap();
+        (InlineSqlite::open(&path).unwrap(), dir)
+    }
+
+    fn sql(sql: &str, values: Vec<Value>) -> Statement {
+        Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+    }
+
+    fn insert(id: i64) -> Statement {
+        sql(
+            "INSERT INTO t (id, n, ok, name) VALUES (?, ?, ?, ?)",
+            vec![id.into(), 7i32.into(), true.into(), "x".into()],
+        )
+    }
+
+    #[tokio::test]
+    async fn rows_come_back_typed_by_their_declared_column_types() {
+        let (db, _dir) = database().await;
+        db.execute(insert(1)).await.unwrap();
+        db.execute(sql("INSERT INTO t (id) VALUES (?)", vec![2i64.into()]))
+            .await
+            .unwrap();
+        let rows = db
+            .query_all(sql("SELECT * FROM t ORDER BY id", vec![]))
+            .await
+            .unwrap();
+        assert_eq!(rows[0].try_get::<i64>("", "id").unwrap(), 1);
+        assert_eq!(rows[0].try_get::<i32>("", "n").unwrap(), 7);
+        assert!(rows[0].try_get::<bool>("", "ok").unwrap());
+        assert_eq!(rows[0].try_get::<String>("", "name").unwrap(), "x");
+        assert_eq!(rows[1].try_get::<Option<i32>>("", "n").unwrap(), None);
+        assert_eq!(rows[1].try_get::<Option<String>>("", "name").unwrap(), None);
+        let count = db
+            .query_one(sql("SELECT COUNT(*) AS c FROM t", vec![]))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(count.try_get::<i32>("", "c").unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_transaction_dropped_without_commit_leaves_nothing_behind() {
+        let (db, _dir) = database().await;
+        {
+            let txn = db.begin().await.unwrap();
+            txn.execute(insert(1)).await.unwrap();
+            // Dropped here, as when a `?` returns early.
+        }
+        let txn = db.begin().await.unwrap();
+        txn.execute(insert(2)).await.unwrap();
+        txn.commit().unwrap();
+        let ids: Vec<i64> = db
+            .query_all(sql("SELECT id FROM t", vec![]))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get("", "id").unwrap())
+            .collect();
+        assert_eq!(ids, vec![2]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_conditional_updates_let_exactly_one_win() {
+        let (db, _dir) = database().await;
+        let db = Arc::new(db);
+        db.execute(insert(1)).await.unwrap();
+        let tasks: Vec<_> = (0..32)
+            .map(|i| {
+                let db = Arc::clone(&db);
+                tokio::spawn(async move {
+                    let txn = db.begin().await.unwrap();
+                    let claimed = txn
+                        .execute(sql(
+                            "UPDATE t SET n = ? WHERE id = 1 AND n = 7",
+                            vec![(100 + i).into()],
+                        ))
+                        .await
+                        .unwrap();
+                    if claimed.rows_affected() == 1 {
+                        txn.execute(insert(1000 + i64::from(i))).await.unwrap();
+                        txn.commit().unwrap();
+                        true
+                    } else {
+                        txn.rollback().unwrap();
+                        false
+                    }
+                })
+            })
+            .collect();
+        let mut winners = 0;
+        for task in tasks {
+            winners += usize::from(task.await.unwrap());
+        }
+        assert_eq!(winners, 1);
+        let rows = db
+            .query_one(sql("SELECT COUNT(*) AS c FROM t", vec![]))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(rows.try_get::<i32>("", "c").unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_write_sent_as_a_query_goes_to_the_writer_and_readers_refuse_writes() {
+        let (db, _dir) = database().await;
+        let returned = db
+            .query_one(sql(
+                "INSERT INTO t (id, n) VALUES (?, ?) RETURNING n",
+                vec![5i64.into(), 3i32.into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(returned.try_get::<i32>("", "n").unwrap(), 3);
+        let refused = db.read(|conn| conn.execute("DELETE FROM t", []).map_err(|e| exec_err(&e)));
+        assert!(refused.is_err(), "reader connections are query_only");
+    }
+
+    #[tokio::test]
+    async fn a_closed_database_is_unavailable_not_broken() {
+        let (db, _dir) = database().await;
+        db.close();
+        let err = db.query_one(sql("SELECT 1", vec![])).await.unwrap_err();
+        assert!(matches!(err, DbErr::ConnectionAcquire(_)));
+        assert!(db.begin().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_constraint_failure_keeps_sqlite_s_message() {
+        let (db, _dir) = database().await;
+        db.execute(insert(1)).await.unwrap();
+        let err = db.execute(insert(1)).await.unwrap_err();
+        assert!(matches!(err, DbErr::Exec(_)), "{err:?}");
+        assert!(err.to_string().contains("UNIQUE"), "{err}");
+    }
+}
