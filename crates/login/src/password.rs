@@ -175,6 +175,12 @@ impl Passwords {
         })
     }
 
+    /// Whether `secret` matches the argon2 PHC string `phc` (a client secret's stored hash), with
+    /// working memory from the same pool as password checks, so these checks add no memory of their own.
+    pub fn matches_phc(&self, phc: &str, secret: &[u8]) -> bool {
+        PasswordHash::new(phc).is_ok_and(|parsed| self.matches(secret, &parsed))
+    }
+
     fn verify_any(&self, hash: Option<&str>, password: &SecretString) -> Verdict {
         let secret = password.expose_secret().as_bytes();
         let Some(hash) = hash else {
@@ -275,6 +281,24 @@ mod tests {
             parallelism: 1,
         })
         .unwrap()
+    }
+
+    #[test]
+    fn client_secret_hashes_check_with_the_pooled_memory() {
+        let p = cheap();
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let phc = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(256, 2, 1, None).unwrap(),
+        )
+        .hash_password(b"client secret", &salt)
+        .unwrap()
+        .to_string();
+        assert!(p.matches_phc(&phc, b"client secret"));
+        assert!(!p.matches_phc(&phc, b"client secreT"));
+        assert!(!p.matches_phc("not a hash", b"client secret"));
+        assert!(!p.matches_phc("$argon2id$v=19$m=256,t=2,p=1$", b"client secret"));
     }
 
     #[test]

@@ -174,7 +174,7 @@ impl Provider {
             (ClientKind::Public, _) => Err(fail("this client may not authenticate here")),
             (ClientKind::Confidential(_), None) => Err(fail("client authentication failed")),
             (ClientKind::Confidential(expected), Some(secret)) => {
-                if self.secret_matches(expected, secret) {
+                if self.secret_matches(expected, secret, &argon2_matches) {
                     Ok(AuthenticatedClient(client))
                 } else {
                     tracing::warn!(target: "gatehouse::security", client_id = %client.id, "client secret rejected");
@@ -201,21 +201,31 @@ impl Provider {
         !self.secret_cache.knows(phc, &digest) && !self.secret_cache.rejected(phc, &digest)
     }
 
-    /// Runs the argon2 check of `presented`'s secret now and remembers the outcome, so that
-    /// [`Self::authenticate_client`] answers from memory. Slow (an argon2 hash): call it where
-    /// blocking is fine.
-    pub fn check_client_secret(&self, presented: &PresentedCredentials) {
+    /// Runs the argon2 check of `presented`'s secret now, with `matches_phc` (stored hash, presented
+    /// secret), and remembers the outcome, so that [`Self::authenticate_client`] answers from memory.
+    /// Slow (an argon2 hash): call it where blocking is fine. The server passes its password hasher,
+    /// so the check uses the same pooled working memory as password checks.
+    pub fn check_client_secret(
+        &self,
+        presented: &PresentedCredentials,
+        matches_phc: &dyn Fn(&str, &[u8]) -> bool,
+    ) {
         let Some((client_id, secret)) = presented_secret(presented) else {
             return;
         };
         if let Some(client) = self.clients.get(client_id)
             && let ClientKind::Confidential(expected) = &client.kind
         {
-            self.secret_matches(expected, secret);
+            self.secret_matches(expected, secret, matches_phc);
         }
     }
 
-    fn secret_matches(&self, expected: &ClientSecret, presented: &str) -> bool {
+    fn secret_matches(
+        &self,
+        expected: &ClientSecret,
+        presented: &str,
+        matches_phc: &dyn Fn(&str, &[u8]) -> bool,
+    ) -> bool {
         let digest: [u8; 32] = sha2::Sha256::digest(presented.as_bytes()).into();
         match expected {
             ClientSecret::FromEnvironment(secret) => {
@@ -241,12 +251,7 @@ impl Provider {
                 if self.secret_cache.knows(phc, &digest) {
                     return true;
                 }
-                use argon2::PasswordVerifier as _;
-                let ok = argon2::PasswordHash::new(phc).is_ok_and(|hash| {
-                    argon2::Argon2::default()
-                        .verify_password(presented.as_bytes(), &hash)
-                        .is_ok()
-                });
+                let ok = matches_phc(phc, presented.as_bytes());
                 if ok {
                     self.secret_cache.remember(phc, digest);
                 } else {
@@ -256,6 +261,16 @@ impl Provider {
             }
         }
     }
+}
+
+/// argon2's own check, allocating its working memory: for callers without a password hasher.
+fn argon2_matches(phc: &str, secret: &[u8]) -> bool {
+    use argon2::PasswordVerifier as _;
+    argon2::PasswordHash::new(phc).is_ok_and(|hash| {
+        argon2::Argon2::default()
+            .verify_password(secret, &hash)
+            .is_ok()
+    })
 }
 
 /// The client id and secret presented by HTTP Basic or in the body, when there is exactly one secret.

@@ -38,6 +38,15 @@ pub fn verify<C: DeserializeOwned>(
     token: &str,
     typ: &str,
 ) -> Result<C, VerifyError> {
+    verify_with_kid(keys, token, typ).map(|(claims, _)| claims)
+}
+
+/// As [`verify`], also returning the `kid` of the key that signed the token.
+pub fn verify_with_kid<C: DeserializeOwned>(
+    keys: &KeySet,
+    token: &str,
+    typ: &str,
+) -> Result<(C, String), VerifyError> {
     let (payload, header) = josekit::jws::deserialize_compact_with_selector(token, |header| {
         let Some(key) = header.key_id().and_then(|kid| keys.by_kid(kid)) else {
             return Ok(None);
@@ -51,7 +60,9 @@ pub fn verify<C: DeserializeOwned>(
     if header.token_type() != Some(typ) {
         return Err(VerifyError::Type(header.token_type().map(str::to_owned)));
     }
-    serde_json::from_slice(&payload).map_err(|_| VerifyError::Claims)
+    let kid = header.key_id().ok_or(VerifyError::Signature)?.to_owned();
+    let claims = serde_json::from_slice(&payload).map_err(|_| VerifyError::Claims)?;
+    Ok((claims, kid))
 }
 
 #[cfg(test)]

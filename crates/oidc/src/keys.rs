@@ -107,7 +107,7 @@ impl LoadedKey {
                 Box::new(RS256.verifier_from_jwk(&public).map_err(jose)?),
             ),
             SigningAlg::ES256 => (
-                Box::new(ES256.signer_from_jwk(&private).map_err(jose)?),
+                Box::new(crate::es256::Es256Signer::from_jwk(&private).map_err(jose)?),
                 Box::new(ES256.verifier_from_jwk(&public).map_err(jose)?),
             ),
             SigningAlg::EdDSA => (

@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod discovery;
 pub mod end_session;
 pub mod error;
+mod es256;
 pub mod grant;
 pub mod id_token;
 pub mod introspect;
@@ -27,6 +28,7 @@ pub mod scope;
 pub mod store;
 pub mod token;
 pub mod userinfo;
+mod verified_tokens;
 
 pub use client::{Client, ClientKind, ClientRegistry, ClientSecret, GrantType};
 pub use clock::{Clock, SystemClock};

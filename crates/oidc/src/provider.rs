@@ -52,6 +52,7 @@ pub struct Provider {
     pub clock: Arc<dyn Clock>,
     pub master_key: MasterKey,
     pub(crate) secret_cache: ClientSecretCache,
+    pub(crate) verified_tokens: crate::verified_tokens::VerifiedTokens,
 }
 
 impl Provider {
@@ -73,6 +74,7 @@ impl Provider {
             clock,
             master_key,
             secret_cache: ClientSecretCache::default(),
+            verified_tokens: Default::default(),
         };
         provider.reload_keys().await?;
         let missing = provider.keys.current().missing_algs();

@@ -160,9 +160,21 @@ impl Provider {
     /// revoked, and its grant (returned, for user tokens) still standing.
     pub async fn validate_access_token(&self, token: &str) -> Result<ValidAccessToken, Error> {
         let invalid = || Error::OAuth(OAuthError::invalid_token("the access token is not valid"));
-        let keys = self.keys.current();
-        let claims: AccessTokenClaims =
-            jwt::verify(&keys, token, jwt::TYP_ACCESS_TOKEN).map_err(|_| invalid())?;
+        let verified = match self.verified_tokens.get(token) {
+            // Checked before; its key must still be one we accept.
+            Some(known) if self.keys.current().by_kid(&known.kid).is_some() => known,
+            _ => {
+                let (claims, kid) =
+                    jwt::verify_with_kid(&self.keys.current(), token, jwt::TYP_ACCESS_TOKEN)
+                        .map_err(|_| invalid())?;
+                let verified =
+                    std::sync::Arc::new(crate::verified_tokens::Verified { claims, kid });
+                self.verified_tokens
+                    .remember(token, std::sync::Arc::clone(&verified));
+                verified
+            }
+        };
+        let claims = verified.claims.clone();
         if claims.iss != self.issuer || claims.exp <= self.now() {
             return Err(invalid());
         }

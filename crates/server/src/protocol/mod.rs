@@ -129,9 +129,17 @@ pub async fn settle_client_secret(
         tracing::warn!("every password hashing slot stayed busy for 10 s");
         return Err(OAuthError::temporarily_unavailable());
     };
-    let (provider, credentials) = (provider.clone(), credentials.clone());
-    let checked =
-        tokio::task::spawn_blocking(move || provider.check_client_secret(&credentials)).await;
+    let (state, credentials) = (state.clone(), credentials.clone());
+    let checked = tokio::task::spawn_blocking(move || {
+        let passwords = &state.0.passwords;
+        state
+            .0
+            .provider
+            .check_client_secret(&credentials, &|phc, secret| {
+                passwords.matches_phc(phc, secret)
+            });
+    })
+    .await;
     drop(permit);
     checked.map_err(|e| {
         tracing::error!(error = %e, "client secret check failed");
