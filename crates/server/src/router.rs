@@ -20,6 +20,18 @@ use crate::{forwarded, headers, health, metrics};
 
 /// Every Gatehouse route, with `extra` (e.g. the demo app) merged in, under the security headers.
 pub fn router(state: AppState, extra: Router<AppState>) -> Router {
+    // Back-channel and machine routes answer in JSON or plain text: no page language or theme to
+    // choose, so they skip those two layers.
+    let machine = Router::new()
+        .route(paths::DISCOVERY, get(discovery::configuration))
+        .route(paths::JWKS, get(discovery::jwks))
+        .route(paths::TOKEN, post(token::token))
+        .route(paths::USERINFO, get(userinfo::get).post(userinfo::post))
+        .route(paths::REVOKE, post(revoke::revoke))
+        .route(paths::INTROSPECT, post(introspect::introspect))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .route("/metrics", get(metrics::metrics_with_token));
     let mut router = Router::new()
         .route("/", get(home::home))
         .route("/static/{name}", get(home::asset))
@@ -27,13 +39,7 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
             "/assets/{theme}/{version}/{name}",
             get(home::versioned_asset),
         )
-        .route(paths::DISCOVERY, get(discovery::configuration))
-        .route(paths::JWKS, get(discovery::jwks))
         .route(paths::AUTHORIZE, get(authorize::get).post(authorize::post))
-        .route(paths::TOKEN, post(token::token))
-        .route(paths::USERINFO, get(userinfo::get).post(userinfo::post))
-        .route(paths::REVOKE, post(revoke::revoke))
-        .route(paths::INTROSPECT, post(introspect::introspect))
         .route(
             paths::END_SESSION,
             get(end_session::get).post(end_session::post),
@@ -90,12 +96,10 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
             post(account::regenerate_recovery_codes),
         )
         .route("/language", get(language::switch))
-        .route("/health/live", get(health::live))
-        .route("/health/ready", get(health::ready))
-        .route("/metrics", get(metrics::metrics_with_token))
         .merge(extra);
     router = router.layer(axum::middleware::from_fn(crate::theme_choice::scope));
     router = router.layer(from_fn_with_state(state.clone(), crate::language::scope));
+    router = router.merge(machine);
     for layer in headers::layers() {
         router = router.layer(layer);
     }
