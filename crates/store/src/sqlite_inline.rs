@@ -156,11 +156,17 @@ pub struct InlineTransaction {
 }
 
 impl InlineTransaction {
+    /// Commits; when that fails the transaction is rolled back, so the writer connection is never
+    /// left inside it.
     pub fn commit(mut self) -> Result<(), DbErr> {
         self.open = false;
-        lock(&self.conn)
-            .execute_batch("COMMIT")
-            .map_err(|e| exec_err(&e))
+        let conn = lock(&self.conn);
+        conn.execute_batch("COMMIT").map_err(|e| {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            exec_err(&e)
+        })
     }
 
     pub fn rollback(mut self) -> Result<(), DbErr> {
@@ -489,6 +495,32 @@ mod tests {
             .map(|r| r.try_get("", "id").unwrap())
             .collect();
         assert_eq!(ids, vec![2]);
+    }
+
+    #[tokio::test]
+    async fn a_commit_that_fails_rolls_back_and_the_writer_goes_on() {
+        let (db, _dir) = database().await;
+        db.execute_unprepared(
+            "CREATE TABLE child (id bigint PRIMARY KEY, parent bigint \
+             REFERENCES t (id) DEFERRABLE INITIALLY DEFERRED)",
+        )
+        .await
+        .unwrap();
+        let txn = db.begin().await.unwrap();
+        txn.execute(sql("INSERT INTO child (id, parent) VALUES (1, 99)", vec![]))
+            .await
+            .unwrap();
+        // The deferred foreign key is checked at COMMIT, which fails.
+        assert!(txn.commit().is_err());
+        let txn = db.begin().await.unwrap();
+        txn.execute(insert(1)).await.unwrap();
+        txn.commit().unwrap();
+        let children = db
+            .query_one(sql("SELECT COUNT(*) AS c FROM child", vec![]))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(children.try_get::<i32>("", "c").unwrap(), 0);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
