@@ -46,19 +46,11 @@ impl Provider {
         if record.used_at.is_some() || record.expires_at <= now {
             return Ok(inactive);
         }
-        let Some(grant) = self
+        let Some((grant, Some(user))) = self
             .store
-            .grant(&record.grant_id)
+            .grant_with_user(&record.grant_id)
             .await?
-            .filter(|g| g.revoked_at.is_none())
-        else {
-            return Ok(inactive);
-        };
-        let Some(user) = self
-            .store
-            .user_claims(&grant.user_id)
-            .await?
-            .filter(|u| !u.disabled)
+            .filter(|(g, u)| g.revoked_at.is_none() && u.as_ref().is_some_and(|u| !u.disabled))
         else {
             return Ok(inactive);
         };
