@@ -11,7 +11,7 @@ use crate::jwt;
 use crate::keys::SigningAlg;
 use crate::provider::Provider;
 use crate::scope;
-use crate::store::{Grant, UserClaims};
+use crate::store::Grant;
 use crate::token::{TokenError, TokenResponse, signing_key};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -60,11 +60,15 @@ impl Provider {
         &self,
         client: &AuthenticatedClient,
         grant: &Grant,
-        user: Option<UserClaims>,
         nonce: Option<&str>,
         refresh_token: Option<String>,
     ) -> Result<TokenResponse, TokenError> {
-        let Some(user) = user.filter(|u| !u.disabled) else {
+        let Some(user) = self
+            .store
+            .user_claims(&grant.user_id)
+            .await?
+            .filter(|u| !u.disabled)
+        else {
             return Err(TokenError::OAuth(OAuthError::invalid_grant(
                 "the account is no longer active",
             )));

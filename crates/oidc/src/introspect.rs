@@ -46,11 +46,19 @@ impl Provider {
         if record.used_at.is_some() || record.expires_at <= now {
             return Ok(inactive);
         }
-        let Some((grant, Some(user))) = self
+        let Some(grant) = self
             .store
-            .grant_with_user(&record.grant_id)
+            .grant(&record.grant_id)
             .await?
-            .filter(|(g, u)| g.revoked_at.is_none() && u.as_ref().is_some_and(|u| !u.disabled))
+            .filter(|g| g.revoked_at.is_none())
+        else {
+            return Ok(inactive);
+        };
+        let Some(user) = self
+            .store
+            .user_claims(&grant.user_id)
+            .await?
+            .filter(|u| !u.disabled)
         else {
             return Ok(inactive);
         };

@@ -76,9 +76,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Marks the code used if it was not; `false` when another request used it first.
     async fn use_code(&self, code_hash: &str, now: i64) -> Result<bool>;
 
-    /// The grant and the claims of the person it was made for (`None` when the account is gone), in one
-    /// read: every token, userinfo and introspection request needs both.
-    async fn grant_with_user(&self, grant_id: &str) -> Result<Option<(Grant, Option<UserClaims>)>>;
+    async fn grant(&self, grant_id: &str) -> Result<Option<Grant>>;
     async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<()>;
     /// Revokes the grants made in a browser session, except those with `offline_access`.
     async fn revoke_session_grants(&self, session_hash: &str, now: i64) -> Result<()>;
@@ -96,6 +94,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<()>;
     async fn access_token_revoked(&self, jti: &str) -> Result<bool>;
+
+    async fn user_claims(&self, user_id: &str) -> Result<Option<UserClaims>>;
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>>;
     /// Stores `new` and sets `retired_at = retire_at` on every unretired key of the same algorithms, in

@@ -93,9 +93,6 @@ pub struct ValidAccessToken {
     pub claims: AccessTokenClaims,
     /// The grant of a user's token; `None` for client credentials.
     pub grant: Option<Grant>,
-    /// The claims of the person the grant was made for, read with the grant; `None` for client
-    /// credentials or when the account is gone.
-    pub user: Option<crate::store::UserClaims>,
 }
 
 impl Provider {
@@ -184,18 +181,14 @@ impl Provider {
         if self.store.access_token_revoked(&claims.jti).await? {
             return Err(invalid());
         }
-        let (grant, user) = match &claims.gid {
-            None => (None, None),
-            Some(grant_id) => match self.store.grant_with_user(grant_id).await? {
-                Some((grant, user)) if grant.revoked_at.is_none() => (Some(grant), user),
+        let grant = match &claims.gid {
+            None => None,
+            Some(grant_id) => match self.store.grant(grant_id).await? {
+                Some(grant) if grant.revoked_at.is_none() => Some(grant),
                 _ => return Err(invalid()),
             },
         };
-        Ok(ValidAccessToken {
-            claims,
-            grant,
-            user,
-        })
+        Ok(ValidAccessToken { claims, grant })
     }
 }
 

@@ -44,17 +44,6 @@ fn grant_from(m: grant::Model) -> Grant {
     }
 }
 
-fn user_claims_from(u: user::Model) -> UserClaims {
-    UserClaims {
-        sub: u.id,
-        email: u.email,
-        email_verified: u.email_verified,
-        name: u.name,
-        updated_at: u.updated_at,
-        disabled: u.disabled,
-    }
-}
-
 fn refresh_model(t: &RefreshTokenRecord) -> refresh_token::ActiveModel {
     refresh_token::ActiveModel {
         token_hash: Set(t.token_hash.clone()),
@@ -120,13 +109,12 @@ impl gatehouse_oidc::Store for Database {
         Ok(result.rows_affected == 1)
     }
 
-    async fn grant_with_user(&self, grant_id: &str) -> Result<Option<(Grant, Option<UserClaims>)>> {
+    async fn grant(&self, grant_id: &str) -> Result<Option<Grant>> {
         Ok(grant::Entity::find_by_id(grant_id)
-            .find_also_related(user::Entity)
             .one(&self.conn)
             .await
             .map_err(oidc)?
-            .map(|(g, u)| (grant_from(g), u.map(user_claims_from))))
+            .map(grant_from))
     }
 
     async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<()> {
@@ -226,6 +214,21 @@ impl gatehouse_oidc::Store for Database {
             .await
             .map_err(oidc)?
             .is_some())
+    }
+
+    async fn user_claims(&self, user_id: &str) -> Result<Option<UserClaims>> {
+        let found = user::Entity::find_by_id(user_id)
+            .one(&self.conn)
+            .await
+            .map_err(oidc)?;
+        Ok(found.map(|u| UserClaims {
+            sub: u.id,
+            email: u.email,
+            email_verified: u.email_verified,
+            name: u.name,
+            updated_at: u.updated_at,
+            disabled: u.disabled,
+        }))
     }
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>> {
@@ -406,61 +409,10 @@ mod tests {
             used_at: None,
         };
         db.insert_grant_and_code(&grant, &code).await.unwrap();
-        // The grant's user "u" does not exist: the grant comes back without claims.
-        assert_eq!(
-            db.grant_with_user("g").await.unwrap().unwrap(),
-            (grant, None)
-        );
+        assert_eq!(db.grant("g").await.unwrap().unwrap(), grant);
         assert!(db.use_code("h", 2).await.unwrap());
         assert!(!db.use_code("h", 3).await.unwrap());
         db.revoke_grant("g", 4).await.unwrap();
-        let (revoked, _) = db.grant_with_user("g").await.unwrap().unwrap();
-        assert_eq!(revoked.revoked_at, Some(4));
-        assert!(db.grant_with_user("nope").await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn a_grant_comes_with_its_person_s_claims() {
-        let (db, _dir) = test_db::fresh().await;
-        let ann = db
-            .create_user("ann@example.com", "Ann", "hash", 7)
-            .await
-            .unwrap();
-        let grant = Grant {
-            id: "g".into(),
-            client_id: "c".into(),
-            user_id: ann.id.clone(),
-            scope: Scopes::parse("openid email"),
-            auth_time: 1,
-            amr: vec!["pwd".into()],
-            acr: None,
-            session_hash: None,
-            created_at: 1,
-            revoked_at: None,
-        };
-        db.insert_grant_and_code(
-            &grant,
-            &CodeRecord {
-                code_hash: "h".into(),
-                grant_id: "g".into(),
-                client_id: "c".into(),
-                redirect_uri: "https://app/cb".into(),
-                code_challenge: None,
-                nonce: None,
-                created_at: 1,
-                expires_at: 60,
-                used_at: None,
-            },
-        )
-        .await
-        .unwrap();
-        let (found, user) = db.grant_with_user("g").await.unwrap().unwrap();
-        assert_eq!(found, grant);
-        let user = user.unwrap();
-        assert_eq!(
-            (user.sub.as_str(), user.email.as_str(), user.name.as_str()),
-            (ann.id.as_str(), "ann@example.com", "Ann")
-        );
-        assert!(!user.disabled);
+        assert_eq!(db.grant("g").await.unwrap().unwrap().revoked_at, Some(4));
     }
 }

@@ -62,11 +62,11 @@ impl Provider {
             }
         }
 
-        let Some((grant, user)) = self
+        let Some(grant) = self
             .store
-            .grant_with_user(&record.grant_id)
+            .grant(&record.grant_id)
             .await?
-            .filter(|(g, _)| g.revoked_at.is_none())
+            .filter(|g| g.revoked_at.is_none())
         else {
             return Err(invalid());
         };
@@ -88,7 +88,7 @@ impl Provider {
         } else {
             None
         };
-        self.tokens_for_grant(client, &grant, user, record.nonce.as_deref(), refresh_token)
+        self.tokens_for_grant(client, &grant, record.nonce.as_deref(), refresh_token)
             .await
     }
 }

@@ -39,11 +39,11 @@ impl Provider {
         if old.expires_at <= now {
             return Err(invalid());
         }
-        let Some((mut grant, user)) = self
+        let Some(mut grant) = self
             .store
-            .grant_with_user(&old.grant_id)
+            .grant(&old.grant_id)
             .await?
-            .filter(|(g, _)| g.revoked_at.is_none())
+            .filter(|g| g.revoked_at.is_none())
         else {
             return Err(invalid());
         };
@@ -78,7 +78,7 @@ impl Provider {
             return Err(invalid());
         }
         // OpenID Connect Core §12.2: the ID token from a refresh carries no nonce.
-        self.tokens_for_grant(client, &grant, user, None, Some(token))
+        self.tokens_for_grant(client, &grant, None, Some(token))
             .await
     }
 }
