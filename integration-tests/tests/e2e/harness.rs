@@ -329,6 +329,31 @@ impl TestServer {
         }
     }
 
+    /// Every message sent to `to` alone, once at least `count` have arrived (or 10 s have passed) and
+    /// the outbox has sent what was queued. For mail queued after the answer (a password reset's),
+    /// which [`Self::mail_to`] could look for too early.
+    pub async fn mail_arrived(
+        &self,
+        to: &str,
+        count: usize,
+    ) -> Vec<gatehouse_notify::smtp_sink::ReceivedEmail> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            self.mail_settled().await;
+            let mail: Vec<_> = self
+                .smtp
+                .messages()
+                .await
+                .into_iter()
+                .filter(|m| m.to == [to.to_owned()])
+                .collect();
+            if mail.len() >= count || std::time::Instant::now() > deadline {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// The text of every e-mail sent so far to `to` alone, once the outbox has sent what was queued.
     pub async fn mail_to(&self, to: &str) -> Vec<String> {
         self.mail_settled().await;

@@ -244,21 +244,12 @@ async fn e_mails_and_password_rules_come_in_the_person_s_language() {
     .unwrap();
     assert!(code_page.contains("Kijk in uw e-mail"), "{code_page}");
     // The reset is saved (and its e-mail queued) just after the answer, so wait for it.
-    let mut mail = None;
-    for _ in 0..500 {
-        server.mail_settled().await;
-        mail = server
-            .smtp
-            .messages()
-            .await
-            .into_iter()
-            .find(|m| m.to == ["ann@example.com".to_owned()]);
-        if mail.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let mail = mail.expect("the reset code by e-mail");
+    let mail = server
+        .mail_arrived("ann@example.com", 1)
+        .await
+        .into_iter()
+        .next()
+        .expect("the reset code by e-mail");
     assert_eq!(
         mail.subject().unwrap(),
         "Uw code om een nieuw wachtwoord in te stellen voor Gatehouse"
