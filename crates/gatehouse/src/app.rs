@@ -183,6 +183,14 @@ impl Gatehouse {
             .with_graceful_shutdown(shutdown)
             .await;
         tracing::info!("requests finished; stopping background tasks");
+        // A password reset asked for just before is saved, and its e-mail queued, before the outbox stops.
+        if !self
+            .state
+            .finish_after_answer_work(std::time::Duration::from_secs(10))
+            .await
+        {
+            tracing::warn!("work left by the last requests did not finish within 10 s");
+        }
         // The worker finishes the message it is sending; the rest wait in the outbox.
         let _ = stop_outbox.send(());
         let _ = outbox.await;

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use tokio_util::task::TaskTracker;
 
 use arc_swap::ArcSwap;
 use gatehouse_login::LoginError;
@@ -100,6 +101,9 @@ pub(crate) struct Inner {
     pub discovery_json: String,
     /// Wakes the outbox worker when a page queues an e-mail.
     pub outbox_wake: Notify,
+    /// Work a request leaves running after its answer (saving a password reset and queuing its
+    /// e-mail); shutdown waits for it.
+    pub after_answer: TaskTracker,
 }
 
 impl AppState {
@@ -142,7 +146,26 @@ impl AppState {
             settings,
             discovery_json,
             outbox_wake: Notify::new(),
+            after_answer: TaskTracker::new(),
         }))
+    }
+
+    /// Runs `work` after the answer to the request that starts it; [`Self::finish_after_answer_work`]
+    /// waits for it, so a shutdown does not cut it off.
+    pub fn spawn_after_answer<F>(&self, work: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.0.after_answer.spawn(work);
+    }
+
+    /// Waits, at most `limit`, for the work requests left running after their answers (once no more
+    /// requests come in). Whether it all finished.
+    pub async fn finish_after_answer_work(&self, limit: std::time::Duration) -> bool {
+        self.0.after_answer.close();
+        tokio::time::timeout(limit, self.0.after_answer.wait())
+            .await
+            .is_ok()
     }
 
     pub fn provider(&self) -> &Arc<Provider> {

@@ -364,3 +364,33 @@ async fn the_new_password_must_be_typed_twice_alike_and_be_long_enough() {
     .await;
     assert!(!code.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_asked_for_just_before_a_shutdown_still_gets_its_e_mail() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let answer = ask_for_code(&server, &browser(), "", "ann@example.com").await;
+    assert_eq!(answer.status(), 200);
+    // The reset is saved, and its e-mail queued, after the answer. Shutting down at once must wait
+    // for that work, so the e-mail is sent or still queued, never lost.
+    let stopped = server.stop().await;
+    let delivered = stopped
+        .smtp
+        .messages()
+        .await
+        .iter()
+        .filter(|m| m.to == ["ann@example.com".to_owned()])
+        .count();
+    let queued = stopped.db.outbox_depth().await.unwrap();
+    assert_eq!(
+        delivered as u64 + queued as u64,
+        1,
+        "sent or queued once, when the server has stopped"
+    );
+    // The next start sends what was left queued, once.
+    let server = stopped.start().await;
+    let mail = server.mail_arrived("ann@example.com", 1).await;
+    server.mail_settled().await;
+    assert_eq!(mail.len(), 1);
+    six_digits(&mail[0].body_text());
+}

@@ -217,7 +217,7 @@ async fn start(
     let client = client.clone();
     // The e-mail is written there too: in this request's theme and language.
     let (theme, language) = (theme_choice::requested(), language::current());
-    tokio::spawn(theme_choice::scoped(
+    state.spawn_after_answer(theme_choice::scoped(
         theme,
         language::scoped(language, async move {
             if let Err(e) =
