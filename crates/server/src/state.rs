@@ -159,6 +159,11 @@ impl AppState {
         self.0.after_answer.spawn(work);
     }
 
+    /// How much work requests left running after their answers is still under way.
+    pub fn after_answer_in_flight(&self) -> usize {
+        self.0.after_answer.len()
+    }
+
     /// Waits, at most `limit`, for the work requests left running after their answers (once no more
     /// requests come in). Whether it all finished.
     pub async fn finish_after_answer_work(&self, limit: std::time::Duration) -> bool {

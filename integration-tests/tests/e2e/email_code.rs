@@ -9,29 +9,17 @@ use crate::second_factor::{account_page, answer, reach_challenge};
 const WEB_CB: &str = "http://localhost/web/callback";
 const BACKUP: &str = "ann.backup@example.org";
 
-/// The `nth` message (counting from 1) the sink received for `to`, waiting for it to arrive. Other
+/// The `nth` message (counting from 1) the sink received for `to`, once the mail has settled. Other
 /// mail (security notices to the login address) does not count.
 async fn mail_to(server: &TestServer, nth: usize, to: &str) -> String {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let messages: Vec<_> = server
-            .smtp
-            .messages()
-            .await
-            .into_iter()
-            .filter(|m| m.to == [to.to_owned()])
-            .collect();
-        if messages.len() >= nth {
-            assert_eq!(messages.len(), nth, "more than {nth} e-mails to {to}");
-            return messages[nth - 1].body_text();
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "only {} e-mails to {to}, expected {nth}",
-            messages.len()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let messages = server.mail_to(to).await;
+    assert!(
+        messages.len() >= nth,
+        "only {} e-mails to {to}, expected {nth}",
+        messages.len()
+    );
+    assert_eq!(messages.len(), nth, "more than {nth} e-mails to {to}");
+    messages[nth - 1].clone()
 }
 
 async fn count_to(server: &TestServer, to: &str) -> usize {

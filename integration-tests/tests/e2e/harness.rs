@@ -37,6 +37,8 @@ pub struct TestServer {
     pub db: Database,
     pub passwords: Passwords,
     pub provider: Arc<gatehouse_oidc::Provider>,
+    /// The server's state: the harness asks it what work is left after the answers.
+    state: gatehouse_server::AppState,
     /// Receives every e-mail this server sends, over real SMTP on 127.0.0.1.
     pub smtp: SmtpSink,
     /// The SMS outbox: one JSON line per text message.
@@ -236,6 +238,7 @@ impl TestServer {
             issuer,
             clock,
             db,
+            state: running.state,
             passwords: running.passwords,
             provider: running.provider,
             smtp,
@@ -268,6 +271,7 @@ impl TestServer {
             base,
             clock,
             db,
+            state: running.state,
             passwords: running.passwords,
             provider: running.provider,
             smtp: SmtpSink::start().await,
@@ -317,10 +321,11 @@ impl TestServer {
         self.stop().await.start().await
     }
 
-    /// Waits until the outbox has sent everything queued so far (e-mail is sent by a worker).
+    /// Waits until the work requests left after their answers is done (a password reset queues its
+    /// e-mail there) and the outbox has sent everything queued (e-mail is sent by a worker).
     pub async fn mail_settled(&self) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while self.db.outbox_depth().await.unwrap() > 0 {
+        while self.state.after_answer_in_flight() > 0 || self.db.outbox_depth().await.unwrap() > 0 {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the outbox did not empty"
@@ -329,39 +334,22 @@ impl TestServer {
         }
     }
 
-    /// Every message sent to `to` alone, once at least `count` have arrived (or 10 s have passed) and
-    /// the outbox has sent what was queued. For mail queued after the answer (a password reset's),
-    /// which [`Self::mail_to`] could look for too early.
-    pub async fn mail_arrived(
-        &self,
-        to: &str,
-        count: usize,
-    ) -> Vec<gatehouse_notify::smtp_sink::ReceivedEmail> {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            self.mail_settled().await;
-            let mail: Vec<_> = self
-                .smtp
-                .messages()
-                .await
-                .into_iter()
-                .filter(|m| m.to == [to.to_owned()])
-                .collect();
-            if mail.len() >= count || std::time::Instant::now() > deadline {
-                return mail;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    }
-
-    /// The text of every e-mail sent so far to `to` alone, once the outbox has sent what was queued.
-    pub async fn mail_to(&self, to: &str) -> Vec<String> {
+    /// Every message sent so far to `to` alone, once the mail has settled.
+    pub async fn messages_to(&self, to: &str) -> Vec<gatehouse_notify::smtp_sink::ReceivedEmail> {
         self.mail_settled().await;
         self.smtp
             .messages()
             .await
             .into_iter()
             .filter(|m| m.to == [to.to_owned()])
+            .collect()
+    }
+
+    /// The text of every e-mail sent so far to `to` alone, once the mail has settled.
+    pub async fn mail_to(&self, to: &str) -> Vec<String> {
+        self.messages_to(to)
+            .await
+            .iter()
             .map(|m| m.body_text())
             .collect()
     }
@@ -409,6 +397,7 @@ impl TestServer {
 
 /// A server serving in the background.
 struct Running {
+    state: gatehouse_server::AppState,
     passwords: Passwords,
     provider: Arc<gatehouse_oidc::Provider>,
     shutdown: oneshot::Sender<()>,
@@ -425,12 +414,17 @@ impl Running {
         let gatehouse = Gatehouse::build_with_database(config, clock, db)
             .await
             .unwrap();
-        let (passwords, provider) = (gatehouse.passwords.clone(), gatehouse.provider.clone());
+        let (state, passwords, provider) = (
+            gatehouse.state.clone(),
+            gatehouse.passwords.clone(),
+            gatehouse.provider.clone(),
+        );
         let (shutdown, rx) = oneshot::channel::<()>();
         let stopped = tokio::spawn(gatehouse.serve(listener, async {
             let _ = rx.await;
         }));
         Self {
+            state,
             passwords,
             provider,
             shutdown,
@@ -473,6 +467,7 @@ impl StoppedServer {
             issuer: self.issuer.clone(),
             clock: self.clock.clone(),
             db,
+            state: running.state,
             passwords: running.passwords,
             provider: running.provider,
             smtp: std::mem::replace(&mut self.smtp, SmtpSink::start().await),
