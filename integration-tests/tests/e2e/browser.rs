@@ -463,15 +463,7 @@ async fn the_review_fails_pale_text_a_field_without_label_or_focus_a_code_field_
         return;
     }
     let server = TestServer::start_on_localhost().await;
-    let home = http()
-        .get(server.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-        .replace("&#x2f;", "/");
+    let home = page_at(&server, &http(), "/").await.replace("&#x2f;", "/");
     let css = server.url(between(&home, "<link rel=\"stylesheet\" href=\"", "\""));
     let reason = run_script(
         "review_check.mjs",

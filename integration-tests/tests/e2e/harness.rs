@@ -257,13 +257,7 @@ impl TestServer {
     pub async fn second_node(&self) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-        let config = gatehouse::config::load(&self.dir.join("gatehouse.toml")).unwrap();
-        let db = match &self.schema {
-            Some((url, schema)) => Database::connect_with_schema(url, Some(schema))
-                .await
-                .unwrap(),
-            None => Database::connect(&config.database_url).await.unwrap(),
-        };
+        let (config, db) = connect_again(&self.dir, &self.schema).await;
         let clock = Arc::new(OffsetClock::default());
         let running = Running::launch(config, listener, clock.clone(), db.clone()).await;
         Self {
@@ -433,6 +427,22 @@ impl Running {
     }
 }
 
+/// The configuration in `dir` and a new connection to the same database (the same PostgreSQL schema),
+/// as another process would make.
+async fn connect_again(
+    dir: &Path,
+    schema: &Option<(String, String)>,
+) -> (gatehouse::config::Config, Database) {
+    let config = gatehouse::config::load(&dir.join("gatehouse.toml")).unwrap();
+    let db = match schema {
+        Some((url, schema)) => Database::connect_with_schema(url, Some(schema))
+            .await
+            .unwrap(),
+        None => Database::connect(&config.database_url).await.unwrap(),
+    };
+    (config, db)
+}
+
 /// What is left of a [`TestServer`] after [`TestServer::stop`]: its database (reachable through
 /// `db` meanwhile), configuration, SMTP sink, port and clock.
 pub struct StoppedServer {
@@ -454,13 +464,7 @@ impl StoppedServer {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
             .await
             .unwrap();
-        let config = gatehouse::config::load(&self.dir.join("gatehouse.toml")).unwrap();
-        let db = match &self.schema {
-            Some((url, schema)) => Database::connect_with_schema(url, Some(schema))
-                .await
-                .unwrap(),
-            None => Database::connect(&config.database_url).await.unwrap(),
-        };
+        let (config, db) = connect_again(&self.dir, &self.schema).await;
         let running = Running::launch(config, listener, self.clock.clone(), db.clone()).await;
         TestServer {
             base: self.issuer.clone(),

@@ -166,13 +166,6 @@ async fn without_dev_themes_stay_as_compiled_at_start() {
     let home = std::fs::read_to_string(&template).unwrap();
     std::fs::write(&template, home.replace("<h1>", "<h1 class=\"edited\">")).unwrap();
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    let page = browser()
-        .get(server.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_at(&server, &browser(), "/").await;
     assert!(!page.contains("edited"), "compiled once at start");
 }
