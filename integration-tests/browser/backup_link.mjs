@@ -8,14 +8,12 @@
 // It asks "TOTP?" (the app's code now), "MAILED-CODE?" (the code sent to the backup address), "LATER?"
 // (answered once the server's clock has moved on past the time a sign-in counts as recent) and "LINK?"
 // (the link sent to the backup address); at the end it prints "DONE <callback URL>".
-import { ask, catchCallback, clickAndLoad, done, followLink, inChromium, scriptArguments } from './common.mjs';
+import { ask, catchCallback, clickAndLoad, done, followLink, inChromium, scriptArguments, submitPassword } from './common.mjs';
 
 const { args: [account, start, callback, email, password, backup, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review, newPage }) => {
   await page.goto(account);
-  await page.locator('#email').fill(email);
-  await page.locator('#password').fill(password);
-  await clickAndLoad(page, 'button[type=submit]');
+  await submitPassword(page, email, password);
   await page.locator('#code').fill(await ask('TOTP?'));
   await clickAndLoad(page, 'form[action="/mfa"] button[type=submit]');
   await page.waitForURL((url) => url.pathname === '/account');
@@ -47,9 +45,7 @@ await inChromium(shots, async ({ page, review, newPage }) => {
   const other = await newPage();
   const returned = await catchCallback(other, callback);
   await other.goto(start);
-  await other.locator('#email').fill(email);
-  await other.locator('#password').fill(password);
-  await clickAndLoad(other, 'button[type=submit]');
+  await submitPassword(other, email, password);
   await other.waitForURL(/\/mfa\?flow=/);
   await clickAndLoad(other, 'form[action="/mfa/backup-link"] button[type=submit]');
   await review('backup-link-sent', other);

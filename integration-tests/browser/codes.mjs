@@ -6,15 +6,13 @@
 //                  <number or address> <screenshot dir>
 // It prints "CODE?" whenever a code was sent and reads it from stdin; at the end it prints
 // "DONE <callback URL>". Any failure exits non-zero with the reason.
-import { ask, catchCallback, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
+import { ask, catchCallback, clickAndLoad, done, inChromium, scriptArguments, submitPassword } from './common.mjs';
 
 const { options, args: [method, account, start, callback, email, password, address, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review, newPage }) => {
   // The account page first asks for the password.
   await page.goto(account);
-  await page.locator('#email').fill(email);
-  await page.locator('#password').fill(password);
-  await clickAndLoad(page, 'button[type=submit]');
+  await submitPassword(page, email, password);
   await page.waitForURL((url) => url.pathname === '/account');
   await review('account');
 
@@ -39,9 +37,7 @@ await inChromium(shots, async ({ page, review, newPage }) => {
   const later = await newPage();
   const returned = await catchCallback(later, callback);
   await later.goto(start);
-  await later.locator('#email').fill(email);
-  await later.locator('#password').fill(password);
-  await clickAndLoad(later, 'button[type=submit]');
+  await submitPassword(later, email, password);
   await later.waitForURL(/\/mfa\?flow=/);
   await review(`second-factor-${method}`, later);
   await later.locator('#code').fill(await ask('CODE?'));

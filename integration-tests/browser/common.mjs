@@ -56,6 +56,13 @@ export async function clickAndLoad(page, selector) {
   await Promise.all([page.waitForEvent('load'), page.locator(selector).click()]);
 }
 
+/** Fills the sign-in form's e-mail and password fields and submits it. */
+export async function submitPassword(page, email, password) {
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await clickAndLoad(page, 'button[type=submit]');
+}
+
 /** The script's options and its other arguments: `--no-js` runs the pages without JavaScript;
  * `--lang=<code>` makes the browser prefer that language (its Accept-Language), and every reviewed page
  * must then be in it (`<html lang>`). */

@@ -6,7 +6,7 @@
 //   node consent.mjs <bad authorization URL> <authorization URL> <callback prefix> <e-mail> <password>
 //                    <screenshot dir> [--no-js] [--lang=<code>]
 // At the end it prints "DONE <error page status> <callback URL>".
-import { catchCallback, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
+import { catchCallback, clickAndLoad, done, inChromium, scriptArguments, submitPassword } from './common.mjs';
 
 const { options, args: [bad, start, callback, email, password, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review }) => {
@@ -17,9 +17,7 @@ await inChromium(shots, async ({ page, review }) => {
 
   const returned = await catchCallback(page, callback);
   await page.goto(start);
-  await page.locator('#email').fill(email);
-  await page.locator('#password').fill(password);
-  await clickAndLoad(page, 'button[type=submit]');
+  await submitPassword(page, email, password);
   await page.waitForURL(/\/consent\?flow=/);
   await review('consent');
   await clickAndLoad(page, 'button[name=decision][value=allow]');

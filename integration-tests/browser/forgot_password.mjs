@@ -4,7 +4,7 @@
 //   node forgot_password.mjs <authorization URL> <e-mail> <new password> <screenshot dir> [--no-js] [--lang=<code>]
 // It prints "CODE?" when the code page is shown and reads the e-mailed code from stdin; at the end it
 // prints "DONE <URL after signing in with the new password>". Any failure exits non-zero.
-import { ask, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
+import { ask, clickAndLoad, done, inChromium, scriptArguments, submitPassword } from './common.mjs';
 
 const { options, args: [start, email, newPassword, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review }) => {
@@ -29,9 +29,7 @@ await inChromium(shots, async ({ page, review }) => {
   await page.locator('a.button').waitFor();
   await review('password-changed');
   await clickAndLoad(page, 'a.button');
-  await page.locator('#email').fill(email);
-  await page.locator('#password').fill(newPassword);
-  await clickAndLoad(page, 'button[type=submit]');
+  await submitPassword(page, email, newPassword);
   await page.waitForURL((url) => !url.pathname.startsWith('/login'));
   done(page.url());
 }, options);

@@ -6,7 +6,7 @@
 //                    <logout URL> <e-mail> <password> <screenshot dir>
 // After the first sign-in it prints "REDEEM <callback URL>?" and waits for the app to redeem its code;
 // at the end it prints "DONE <callback URL>". Any failure exits non-zero with the reason.
-import { ask, catchCallback, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
+import { ask, catchCallback, clickAndLoad, done, inChromium, scriptArguments, submitPassword } from './common.mjs';
 
 const { args: [account, start, again, callback, logout, email, password, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review }) => {
@@ -22,9 +22,7 @@ await inChromium(shots, async ({ page, review }) => {
   const returned = await catchCallback(page, callback);
 
   await page.goto(account);
-  await page.locator('#email').fill(email);
-  await page.locator('#password').fill(password);
-  await clickAndLoad(page, 'button[type=submit]');
+  await submitPassword(page, email, password);
   await page.waitForURL((url) => url.pathname === '/account');
   await clickAndLoad(page, 'a[href="/account/passkey"]');
   await review('passkey-create');
@@ -44,9 +42,7 @@ await inChromium(shots, async ({ page, review }) => {
   await clickAndLoad(page, 'button[type=submit]');
   await review('logged-out');
   await page.goto(start);
-  await page.locator('#email').fill(email);
-  await page.locator('#password').fill(password);
-  await clickAndLoad(page, 'button[type=submit]');
+  await submitPassword(page, email, password);
   await page.waitForURL(/\/mfa\?flow=/);
   await page.locator('#passkey-start').waitFor();
   await review('second-factor-passkey');

@@ -3,7 +3,7 @@
 // desktop and phone width). Driven by tests/e2e/browser.rs:
 //   node passkey_without_javascript.mjs <authorization URL> <callback prefix> <e-mail> <password> <screenshot dir>
 // At the end it prints "DONE <callback URL>".
-import { catchCallback, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
+import { catchCallback, clickAndLoad, done, inChromium, scriptArguments, submitPassword } from './common.mjs';
 
 const { args: [start, callback, email, password, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review }) => {
@@ -16,9 +16,7 @@ await inChromium(shots, async ({ page, review }) => {
     throw new Error('the passkey page does not say that it needs JavaScript');
   }
   await clickAndLoad(page, 'a[href^="/login?flow="]');
-  await page.locator('#email').fill(email);
-  await page.locator('#password').fill(password);
-  await clickAndLoad(page, 'button[type=submit]');
+  await submitPassword(page, email, password);
   await page.waitForURL((url) => url.toString().startsWith(callback));
   if (!returned()) throw new Error('the browser never reached the callback');
   done(returned());

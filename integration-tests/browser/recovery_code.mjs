@@ -4,15 +4,13 @@
 //   node recovery_code.mjs <authorization URL> <callback prefix> <e-mail> <password> <screenshot dir>
 // It asks "RECOVERY-CODE?" for one of the saved codes; at the end it prints "DONE <codes left> <callback
 // URL>".
-import { ask, catchCallback, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
+import { ask, catchCallback, clickAndLoad, done, inChromium, scriptArguments, submitPassword } from './common.mjs';
 
 const { options, args: [start, callback, email, password, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review }) => {
   const returned = await catchCallback(page, callback);
   await page.goto(start);
-  await page.locator('#email').fill(email);
-  await page.locator('#password').fill(password);
-  await clickAndLoad(page, 'button[type=submit]');
+  await submitPassword(page, email, password);
   await page.waitForURL(/\/mfa\?flow=/);
   await clickAndLoad(page, 'a[href*="method=recovery_code"]');
   await page.locator('input[name=method][value=recovery_code]').waitFor({ state: 'attached' });

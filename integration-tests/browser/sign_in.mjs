@@ -4,16 +4,14 @@
 //   node sign_in.mjs <authorization URL> <callback prefix> <e-mail> <password> <screenshot dir> [--no-js] [--lang=<code>]
 // It prints "CODE?" when the second-factor page is shown and reads the code from stdin; at the end it
 // prints "DONE <callback URL>". Any failure exits non-zero with the reason.
-import { ask, catchCallback, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
+import { ask, catchCallback, clickAndLoad, done, inChromium, scriptArguments, submitPassword } from './common.mjs';
 
 const { options, args: [start, callback, email, password, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review }) => {
   const returned = await catchCallback(page, callback);
   await page.goto(start);
   await review('login');
-  await page.locator('#email').fill(email);
-  await page.locator('#password').fill(password);
-  await clickAndLoad(page, 'button[type=submit]');
+  await submitPassword(page, email, password);
 
   await page.waitForURL(/\/mfa\?flow=/);
   await review('second-factor');

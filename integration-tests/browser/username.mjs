@@ -5,14 +5,12 @@
 // (axe-core, screenshots at desktop and phone width). Driven by tests/e2e/browser.rs:
 //   node username.mjs <authorization URL> <username> <old password> <new password> <screenshot dir>
 // It asks "LINK?" for the e-mailed link; at the end it prints "DONE <URL after the new password>".
-import { ask, clickAndLoad, done, followLink, inChromium, scriptArguments } from './common.mjs';
+import { ask, clickAndLoad, done, followLink, inChromium, scriptArguments, submitPassword } from './common.mjs';
 
 const { options, args: [start, username, oldPassword, newPassword, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review }) => {
   await page.goto(start);
-  await page.locator('#email').fill(username);
-  await page.locator('#password').fill(oldPassword);
-  await clickAndLoad(page, 'button[type=submit]');
+  await submitPassword(page, username, oldPassword);
   await page.locator('#username-notice').waitFor();
   await review('login-username-notice');
   await clickAndLoad(page, 'a[href^="/login/username?flow="]');

@@ -5,15 +5,13 @@
 //   node wizard.mjs <authorization URL> <callback prefix> <e-mail> <password> <screenshot dir> [--no-js] [--lang=<code>]
 // It prints "TOTP <key>?" with the key as the page shows it, and reads the app's current code from
 // stdin; at the end it prints "DONE <callback URL>". Any failure exits non-zero with the reason.
-import { ask, catchCallback, clickAndLoad, done, inChromium, scriptArguments } from './common.mjs';
+import { ask, catchCallback, clickAndLoad, done, inChromium, scriptArguments, submitPassword } from './common.mjs';
 
 const { options, args: [start, callback, email, password, shots] } = scriptArguments();
 await inChromium(shots, async ({ page, review }) => {
   const returned = await catchCallback(page, callback);
   await page.goto(start);
-  await page.locator('#email').fill(email);
-  await page.locator('#password').fill(password);
-  await clickAndLoad(page, 'button[type=submit]');
+  await submitPassword(page, email, password);
 
   await page.waitForURL(/\/mfa\/setup\?flow=/);
   await review('wizard');
