@@ -1,13 +1,17 @@
 //! What the load generator says over HTTP: a relying party's back-channel calls and a browser's
 //! sign-in, each checked for the status and body a correct provider answers.
 
+use std::net::SocketAddr;
+
 use anyhow::{Context as _, anyhow, bail, ensure};
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rand::RngCore as _;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde::Deserialize;
 use sha2::Digest as _;
+
+use crate::wire::{Request, Wire};
 
 /// One registered client of the server under test.
 #[derive(Debug, Clone)]
@@ -30,6 +34,9 @@ pub enum Flavour {
 pub struct Target {
     pub flavour: Flavour,
     pub base: String,
+    /// Where `base` points, and its `Host` header.
+    pub addr: SocketAddr,
+    pub host: String,
     pub http: reqwest::Client,
     /// The client for sign-ins, code exchange, refresh, userinfo and introspection.
     pub client: ClientCreds,
@@ -73,8 +80,9 @@ impl Paths {
     }
 }
 
-/// A keep-alive HTTP/1.1 client that never follows redirects, so each hop is checked.
-pub fn client(concurrency: usize) -> anyhow::Result<reqwest::Client> {
+/// A keep-alive HTTP/1.1 client that never follows redirects, so each hop is checked: the browser's
+/// side of a sign-in. The back channel uses [`Wire`].
+pub fn browser_client(concurrency: usize) -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(concurrency * 2)
@@ -94,42 +102,75 @@ pub struct Tokens {
 }
 
 impl Target {
+    pub fn new(
+        flavour: Flavour,
+        base: String,
+        concurrency: usize,
+        client: ClientCreds,
+        paths: Paths,
+    ) -> anyhow::Result<Self> {
+        let url = url::Url::parse(&base)?;
+        let addr = url
+            .socket_addrs(|| None)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("{base} names no address"))?;
+        let host = url[url::Position::BeforeHost..url::Position::AfterPort].to_owned();
+        Ok(Self {
+            flavour,
+            base,
+            addr,
+            host,
+            http: browser_client(concurrency)?,
+            client,
+            paths,
+            scope: "openid profile email offline_access".into(),
+        })
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    /// GET and expect 200 with a JSON body that has `field`.
-    pub async fn get_json_with(&self, path: &str, field: &str) -> anyhow::Result<()> {
-        let response = self.http.get(self.url(path)).send().await?;
-        let status = response.status();
-        let body = response.bytes().await?;
-        ensure!(status == 200, "GET {path}: {status}");
-        let value: serde_json::Value = serde_json::from_slice(&body).context("body is not JSON")?;
-        ensure!(value.get(field).is_some(), "GET {path}: no {field} in body");
+    /// A back-channel connection of its own, for one worker.
+    pub async fn wire(&self) -> anyhow::Result<Wire> {
+        Wire::connect(self.addr).await
+    }
+
+    pub fn get(&self, path: &str) -> Request {
+        Request::get(&self.host, path, None)
+    }
+
+    /// Sends `request` and expects 200 with a JSON body that has `field`.
+    pub async fn get_json_with(
+        &self,
+        wire: &mut Wire,
+        request: &Request,
+        field: &str,
+    ) -> anyhow::Result<()> {
+        let reply = wire.exchange(request.bytes()).await?;
+        ensure!(reply.status == 200, "GET: {}", reply.status);
+        let value: serde_json::Value =
+            serde_json::from_slice(reply.body).context("body is not JSON")?;
+        ensure!(value.get(field).is_some(), "GET: no {field} in body");
         Ok(())
     }
 
-    /// POSTs a form to the token endpoint with HTTP Basic client authentication.
-    pub async fn token(
-        &self,
-        client: &ClientCreds,
-        form: &[(&str, &str)],
-    ) -> anyhow::Result<Tokens> {
-        let response = self
-            .http
-            .post(self.url(&self.paths.token))
-            .basic_auth(&client.id, Some(&client.secret))
-            .form(form)
-            .send()
-            .await?;
-        let status = response.status();
-        let body = response.bytes().await?;
+    /// A form POST to the token endpoint with HTTP Basic client authentication.
+    pub fn token_request(&self, client: &ClientCreds, form: &[(&str, &str)]) -> Request {
+        Request::post_form(&self.host, &self.paths.token, Some(&basic(client)), form)
+    }
+
+    /// Sends a token request and checks the answer is a bearer token response.
+    pub async fn tokens(&self, wire: &mut Wire, request: &Request) -> anyhow::Result<Tokens> {
+        let reply = wire.exchange(request.bytes()).await?;
         ensure!(
-            status == 200,
-            "token endpoint: {status}: {}",
-            String::from_utf8_lossy(&body)
+            reply.status == 200,
+            "token endpoint: {}: {}",
+            reply.status,
+            String::from_utf8_lossy(reply.body)
         );
-        let tokens: Tokens = serde_json::from_slice(&body).context("token response")?;
+        let tokens: Tokens = serde_json::from_slice(reply.body).context("token response")?;
         ensure!(
             tokens.token_type.eq_ignore_ascii_case("bearer") && tokens.access_token.len() > 20,
             "token response without a bearer access token"
@@ -137,28 +178,25 @@ impl Target {
         Ok(tokens)
     }
 
-    pub async fn client_credentials(&self, client: &ClientCreds) -> anyhow::Result<()> {
-        self.token(
+    pub fn client_credentials_request(&self, client: &ClientCreds) -> Request {
+        self.token_request(
             client,
             &[("grant_type", "client_credentials"), ("scope", "api.read")],
         )
-        .await
-        .map(drop)
     }
 
     /// Redeems a code; the response must carry an ID token and a refresh token.
-    pub async fn redeem(&self, code: &Code) -> anyhow::Result<Tokens> {
-        let tokens = self
-            .token(
-                &self.client,
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code.code),
-                    ("redirect_uri", &self.client.redirect_uri),
-                    ("code_verifier", &code.verifier),
-                ],
-            )
-            .await?;
+    pub async fn redeem(&self, wire: &mut Wire, code: &Code) -> anyhow::Result<Tokens> {
+        let request = self.token_request(
+            &self.client,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code.code),
+                ("redirect_uri", &self.client.redirect_uri),
+                ("code_verifier", &code.verifier),
+            ],
+        );
+        let tokens = self.tokens(wire, &request).await?;
         ensure!(tokens.id_token.is_some(), "no id_token for a code");
         ensure!(
             tokens.refresh_token.is_some(),
@@ -168,16 +206,15 @@ impl Target {
     }
 
     /// Rotates a refresh token: returns the new one.
-    pub async fn refresh(&self, refresh_token: &str) -> anyhow::Result<String> {
-        let tokens = self
-            .token(
-                &self.client,
-                &[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", refresh_token),
-                ],
-            )
-            .await?;
+    pub async fn refresh(&self, wire: &mut Wire, refresh_token: &str) -> anyhow::Result<String> {
+        let request = self.token_request(
+            &self.client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ],
+        );
+        let tokens = self.tokens(wire, &request).await?;
         let next = tokens
             .refresh_token
             .ok_or_else(|| anyhow!("no rotated refresh_token"))?;
@@ -185,36 +222,52 @@ impl Target {
         Ok(next)
     }
 
-    pub async fn userinfo(&self, access_token: &str) -> anyhow::Result<()> {
-        let response = self
-            .http
-            .get(self.url(&self.paths.userinfo))
-            .bearer_auth(access_token)
-            .send()
-            .await?;
-        let status = response.status();
-        let body = response.bytes().await?;
-        ensure!(status == 200, "userinfo: {status}");
-        let value: serde_json::Value = serde_json::from_slice(&body)?;
-        ensure!(value["sub"].is_string(), "userinfo without sub");
+    pub fn userinfo_request(&self, access_token: &str) -> Request {
+        Request::get(
+            &self.host,
+            &self.paths.userinfo,
+            Some(&format!("Bearer {access_token}")),
+        )
+    }
+
+    pub async fn userinfo(&self, wire: &mut Wire, request: &Request) -> anyhow::Result<()> {
+        #[derive(Deserialize)]
+        struct Claims {
+            sub: String,
+        }
+        let reply = wire.exchange(request.bytes()).await?;
+        ensure!(reply.status == 200, "userinfo: {}", reply.status);
+        let claims: Claims = serde_json::from_slice(reply.body).context("userinfo")?;
+        ensure!(!claims.sub.is_empty(), "userinfo with an empty sub");
         Ok(())
     }
 
-    pub async fn introspect(&self, token: &str) -> anyhow::Result<()> {
-        let response = self
-            .http
-            .post(self.url(&self.paths.introspect))
-            .basic_auth(&self.client.id, Some(&self.client.secret))
-            .form(&[("token", token)])
-            .send()
-            .await?;
-        let status = response.status();
-        let body = response.bytes().await?;
-        ensure!(status == 200, "introspection: {status}");
-        let value: serde_json::Value = serde_json::from_slice(&body)?;
-        ensure!(value["active"] == true, "introspection: token not active");
+    pub fn introspect_request(&self, token: &str) -> Request {
+        Request::post_form(
+            &self.host,
+            &self.paths.introspect,
+            Some(&basic(&self.client)),
+            &[("token", token)],
+        )
+    }
+
+    pub async fn introspect(&self, wire: &mut Wire, request: &Request) -> anyhow::Result<()> {
+        #[derive(Deserialize)]
+        struct Introspection {
+            active: bool,
+        }
+        let reply = wire.exchange(request.bytes()).await?;
+        ensure!(reply.status == 200, "introspection: {}", reply.status);
+        let answer: Introspection = serde_json::from_slice(reply.body).context("introspection")?;
+        ensure!(answer.active, "introspection: token not active");
         Ok(())
     }
+}
+
+/// HTTP Basic client authentication (RFC 6749 §2.3.1) as the load generator sends it.
+fn basic(client: &ClientCreds) -> String {
+    let pair = format!("{}:{}", client.id, client.secret);
+    format!("Basic {}", STANDARD.encode(pair))
 }
 
 /// A code with the PKCE verifier that redeems it.

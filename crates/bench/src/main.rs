@@ -10,6 +10,7 @@ mod report;
 mod scenarios;
 mod seed;
 mod server;
+mod wire;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -189,14 +190,13 @@ async fn run_with(
     let idle = server.rss_kib();
     let (idle_anon, idle_file) = server.rss_split_kib();
 
-    let target = Target {
-        flavour: Flavour::Gatehouse,
-        base: fixture.base_url(),
-        http: http::client(options.concurrency)?,
-        client: fixture.es256.clone(),
-        paths: Paths::gatehouse(),
-        scope: "openid profile email offline_access".into(),
-    };
+    let target = Target::new(
+        Flavour::Gatehouse,
+        fixture.base_url(),
+        options.concurrency,
+        fixture.es256.clone(),
+        Paths::gatehouse(),
+    )?;
     let bench = Bench::new(
         target,
         Some(fixture.rs256.clone()),
@@ -302,14 +302,13 @@ async fn run_peer(
     .await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle = process.rss_kib();
-    let target = Target {
-        flavour: Flavour::Peer,
-        base: format!("http://127.0.0.1:{port}"),
-        http: http::client(options.concurrency)?,
-        client: fixture.es256.clone(),
-        paths: Paths::peer(),
-        scope: "openid profile email offline_access".into(),
-    };
+    let target = Target::new(
+        Flavour::Peer,
+        format!("http://127.0.0.1:{port}"),
+        options.concurrency,
+        fixture.es256.clone(),
+        Paths::peer(),
+    )?;
     let bench = Bench::new(
         target,
         Some(fixture.rs256.clone()),

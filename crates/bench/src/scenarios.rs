@@ -9,6 +9,7 @@ use anyhow::anyhow;
 
 use crate::http::{Browser, ClientCreds, Code, Person, TOTP_STEP, Target};
 use crate::load::{self, Outcome, Recorder};
+use crate::wire::Wire;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -163,7 +164,8 @@ impl Bench {
                 let mut browser = Browser::default();
                 let person = bench.next_password_person()?;
                 let code = browser.sign_in(&bench.target, &person).await?;
-                let tokens = bench.target.redeem(&code).await?;
+                let mut wire = bench.target.wire().await?;
+                let tokens = bench.target.redeem(&mut wire, &code).await?;
                 anyhow::Ok(Session {
                     browser,
                     access_token: tokens.access_token,
@@ -219,31 +221,35 @@ impl Bench {
             rec.fail(anyhow!("no prepared session for worker {worker}"));
             return;
         }
+        // Each worker has its own back-channel connection, opened before the clock matters.
+        let mut wire = match target.wire().await {
+            Ok(wire) => wire,
+            Err(e) => return rec.fail(e),
+        };
         match scenario {
-            Scenario::Discovery => {
-                while rec.running() {
-                    rec.measure(target.get_json_with(&target.paths.discovery, "issuer"))
-                        .await;
-                }
-            }
-            Scenario::Jwks => {
-                while rec.running() {
-                    rec.measure(target.get_json_with(&target.paths.jwks, "keys"))
-                        .await;
-                }
-            }
-            Scenario::ClientCredentialsEs256 => {
-                while rec.running() {
-                    rec.measure(target.client_credentials(&target.client)).await;
-                }
-            }
-            Scenario::ClientCredentialsRs256 => {
-                let Some(client) = &self.rs256 else {
-                    rec.fail(anyhow!("no RS256 client"));
-                    return;
+            Scenario::Discovery | Scenario::Jwks => {
+                let (request, field) = if scenario == Scenario::Discovery {
+                    (target.get(&target.paths.discovery), "issuer")
+                } else {
+                    (target.get(&target.paths.jwks), "keys")
                 };
                 while rec.running() {
-                    rec.measure(target.client_credentials(client)).await;
+                    rec.measure(target.get_json_with(&mut wire, &request, field))
+                        .await;
+                }
+            }
+            Scenario::ClientCredentialsEs256 | Scenario::ClientCredentialsRs256 => {
+                let client = if scenario == Scenario::ClientCredentialsEs256 {
+                    &target.client
+                } else if let Some(client) = &self.rs256 {
+                    client
+                } else {
+                    return rec.fail(anyhow!("no RS256 client"));
+                };
+                let request = target.client_credentials_request(client);
+                while rec.running() {
+                    rec.measure(async { target.tokens(&mut wire, &request).await.map(drop) })
+                        .await;
                 }
             }
             Scenario::AuthorizeSignedIn => {
@@ -274,14 +280,14 @@ impl Bench {
                 }
                 while rec.running() {
                     let Some(code) = self.pop_code() else { break };
-                    rec.measure(target.redeem(&code)).await;
+                    rec.measure(target.redeem(&mut wire, &code)).await;
                 }
             }
             Scenario::Refresh => {
                 let Some(session) = session else { return };
                 let mut token = session.refresh_token;
                 while rec.running() {
-                    match rec.measure(target.refresh(&token)).await {
+                    match rec.measure(target.refresh(&mut wire, &token)).await {
                         Some(next) => token = next,
                         // The chain is broken (reuse detection revokes it): stop this worker.
                         None => break,
@@ -298,32 +304,31 @@ impl Bench {
             }
             Scenario::Userinfo => {
                 let Some(session) = session else { return };
+                let request = target.userinfo_request(&session.access_token);
                 while rec.running() {
-                    rec.measure(target.userinfo(&session.access_token)).await;
+                    rec.measure(target.userinfo(&mut wire, &request)).await;
                 }
             }
             Scenario::Introspection => {
                 let Some(session) = session else { return };
+                let request = target.introspect_request(&session.access_token);
                 while rec.running() {
-                    rec.measure(target.introspect(&session.access_token)).await;
+                    rec.measure(target.introspect(&mut wire, &request)).await;
                 }
             }
-            Scenario::SignInPassword => {
+            Scenario::SignInPassword | Scenario::SignInTotp => {
                 while rec.running() {
-                    let person = match self.next_password_person() {
+                    let person = if scenario == Scenario::SignInPassword {
+                        self.next_password_person()
+                    } else {
+                        self.next_totp_person()
+                    };
+                    let person = match person {
                         Ok(p) => p,
                         Err(e) => return rec.fail(e),
                     };
-                    rec.measure(complete_sign_in(target, &person)).await;
-                }
-            }
-            Scenario::SignInTotp => {
-                while rec.running() {
-                    let person = match self.next_totp_person() {
-                        Ok(p) => p,
-                        Err(e) => return rec.fail(e),
-                    };
-                    rec.measure(complete_sign_in(target, &person)).await;
+                    rec.measure(complete_sign_in(target, &mut wire, &person))
+                        .await;
                 }
             }
         }
@@ -332,8 +337,8 @@ impl Bench {
 
 /// A whole sign-in as a relying party and a browser see it: authorize, the login form (and the second
 /// factor), the redirect with the code, and the code redeemed for tokens.
-async fn complete_sign_in(target: &Target, person: &Person) -> anyhow::Result<()> {
+async fn complete_sign_in(target: &Target, wire: &mut Wire, person: &Person) -> anyhow::Result<()> {
     let mut browser = Browser::default();
     let code = browser.sign_in(target, person).await?;
-    target.redeem(&code).await.map(drop)
+    target.redeem(wire, &code).await.map(drop)
 }
