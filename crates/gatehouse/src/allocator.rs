@@ -1,40 +1,34 @@
-//! glibc's allocator, set up for a small server before the first thread starts.
+//! The memory allocator: mimalloc, for every allocation the Rust code makes.
 //!
-//! glibc gives a thread that finds the allocator busy an arena of its own, up to eight per core, and
-//! keeps what is freed in each arena for that arena's next use. A server thread pool (tokio's
-//! workers, its blocking pool where passwords are hashed, one thread per SQLite connection) spreads
-//! over many arenas that way, and after a burst of requests each holds memory nobody uses: that was
-//! most of the 100-125 MiB peak measured in `docs/performance.md`. glibc also raises its threshold
-//! for serving a large block straight from the system each time such a block is freed, so argon2's
-//! 19 MiB working memory ends up inside an arena, where freeing it keeps it.
+//! glibc's allocator gives threads arenas that they lock; with an arena per core (which kept the
+//! memory of a burst of sign-ins in check) tokio's workers and the blocking pool share them, and a
+//! block freed on another thread than the one that allocated it (every response body, every
+//! request's headers) waits for that arena's lock. `perf` showed futex waits and wake-ups under
+//! malloc, realloc and free in every scenario; with mimalloc, whose per-thread heaps free across
+//! threads without a lock, the server needs about a quarter less CPU per token request
+//! (`docs/performance.md`).
 //!
-//! So, before any thread exists: as many arenas as cores, and a fixed threshold for large blocks
-//! (large blocks come from and go back to the system). Only on Linux with glibc; elsewhere nothing.
-//! This is the one place in the workspace with `unsafe` code (two calls into the C library).
+//! Two settings keep the memory low:
+//! - built without transparent huge pages (the `no_thp` feature), or each touched 2 MiB region of
+//!   its arena would count whole;
+//! - memory freed stays with mimalloc for a short delay, and is only given back on a later call into
+//!   the allocator. A server that has gone quiet makes none, so [`release_free_memory`] runs after
+//!   start-up (the dummy password hash alone leaves 19 MiB) and every few seconds.
+//!
+//! This is the one place in the workspace with `unsafe` code (one call into mimalloc).
 
-/// Blocks of this size and larger are mapped from the system and returned to it when freed.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const MMAP_THRESHOLD: i32 = 256 * 1024;
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Sets up glibc's allocator. Call first thing in `main`, before any thread starts (glibc reads the
-/// arena limit when a thread first allocates).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub fn tune(cores: usize) {
-    let arenas = i32::try_from(cores.clamp(1, 8)).unwrap_or(2);
+/// Gives freed memory back to the system now instead of at the allocator's next use.
+pub fn release_free_memory() {
     #[expect(
         unsafe_code,
-        reason = "mallopt has no safe wrapper; it only sets allocator parameters and is called before other threads exist"
+        reason = "mi_collect has no safe wrapper; it takes a flag and touches only mimalloc's own state"
     )]
-    // SAFETY: mallopt takes two integers and changes allocator parameters; no pointers are involved,
-    // and no other thread is allocating yet.
-    let ok = unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, arenas) == 1
-            && libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-    };
-    if !ok {
-        eprintln!("warning: could not tune the memory allocator (mallopt failed)");
+    // SAFETY: mi_collect is thread-safe, takes no pointers and only frees memory that no live
+    // allocation uses.
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
     }
 }
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn tune(_cores: usize) {}

@@ -164,6 +164,8 @@ impl Gatehouse {
             None => None,
         };
         let background = Background::start(&self);
+        // Start-up's temporary memory (the dummy password hash's 19 MiB) goes back before serving.
+        crate::allocator::release_free_memory();
         if let Some(metrics) = metrics {
             let router = gatehouse_server::metrics_router(self.state.clone());
             let stopped = background.stopped();

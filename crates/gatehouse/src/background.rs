@@ -53,10 +53,12 @@ impl Background {
             }
         }));
 
-        // argon2's working memory goes back to the system a few seconds after the last sign-in.
+        // argon2's working memory goes back to the system a few seconds after the last sign-in, and
+        // whatever else was freed goes back too.
         let passwords = gatehouse.passwords.clone();
         tasks.push(every(Duration::from_secs(3), stop.subscribe(), move || {
             passwords.release_idle_memory();
+            crate::allocator::release_free_memory();
             std::future::ready(())
         }));
 

@@ -2,7 +2,10 @@
 //! line written while a request is answered carries that request's span (request id, method, route
 //! pattern). The filter comes from `RUST_LOG` (default `info`).
 
+use std::io::BufWriter;
+
 use tracing::Subscriber;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -33,13 +36,29 @@ where
     }
 }
 
+/// Lines that may wait for the log writer. The queue is allocated whole at start (tracing-appender's
+/// default of 128,000 took 4 MiB); at 30,000 requests a second this is half a second of access log.
+const QUEUED_LINES: usize = 16_384;
+
 /// Installs the process-wide subscriber, writing to standard error (and passing on records of the
-/// `log` crate that some libraries use).
-pub fn init(format: LogFormat) {
+/// `log` crate that some libraries use). Keep the guard until the process ends: dropping it writes
+/// out what is still queued.
+///
+/// Lines are formatted on the thread that logs them and written by a thread of their own, in one
+/// write for as many lines as have queued up: a request never waits for a write to standard error
+/// (a pipe to a busy log collector can block), and under load the access log costs one system call
+/// per batch instead of one per request. Nothing is dropped: when [`QUEUED_LINES`] lines are queued,
+/// logging waits.
+pub fn init(format: LogFormat) -> WorkerGuard {
+    let (writer, guard) = NonBlockingBuilder::default()
+        .buffered_lines_limit(QUEUED_LINES)
+        .lossy(false)
+        .thread_name("gatehouse-log")
+        .finish(BufWriter::new(std::io::stderr()));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     // A second call (a test that ran the CLI before) keeps the first subscriber.
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -49,4 +68,5 @@ pub fn init(format: LogFormat) {
             .with_span_list(true)
             .try_init(),
     };
+    guard
 }
