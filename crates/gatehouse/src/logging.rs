@@ -2,7 +2,7 @@
 //! line written while a request is answered carries that request's span (request id, method, route
 //! pattern). The filter comes from `RUST_LOG` (default `info`).
 
-use std::io::BufWriter;
+use std::io::{BufWriter, IsTerminal as _};
 
 use tracing::Subscriber;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
@@ -56,8 +56,10 @@ pub fn init(format: LogFormat) -> WorkerGuard {
         .thread_name("gatehouse-log")
         .finish(BufWriter::new(std::io::stderr()));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a person at a terminal; in a file or a journal they are escape codes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(writer);
     // A second call (a test that ran the CLI before) keeps the first subscriber.
     let _ = match format {
