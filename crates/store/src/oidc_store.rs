@@ -6,13 +6,29 @@ use gatehouse_oidc::keys::SigningAlg;
 use gatehouse_oidc::scope::Scopes;
 use gatehouse_oidc::store::{CodeRecord, Grant, RefreshTokenRecord, StoredKey, UserClaims};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, DerivePartialModel, EntityTrait as _, FromQueryResult,
+    QueryFilter as _,
+};
 
 use crate::entities::{
     authorization_code, grant, refresh_token, revoked_access_token, signing_key, user,
 };
 use crate::error::oidc;
 use crate::{Database, json_list, parse_json_list};
+
+/// The columns of a person that tokens and userinfo carry: read on every code exchange, refresh and
+/// userinfo, so only these (not the password hash or the second-factor settings) are selected.
+#[derive(Debug, DerivePartialModel, FromQueryResult)]
+#[sea_orm(entity = "user::Entity")]
+struct ClaimsRow {
+    id: String,
+    email: String,
+    email_verified: bool,
+    name: String,
+    updated_at: i64,
+    disabled: bool,
+}
 
 fn grant_model(g: &Grant) -> grant::ActiveModel {
     grant::ActiveModel {
@@ -218,6 +234,7 @@ impl gatehouse_oidc::Store for Database {
 
     async fn user_claims(&self, user_id: &str) -> Result<Option<UserClaims>> {
         let found = user::Entity::find_by_id(user_id)
+            .into_partial_model::<ClaimsRow>()
             .one(&self.conn)
             .await
             .map_err(oidc)?;
