@@ -14,6 +14,7 @@ pub mod devices;
 mod entities;
 pub mod error;
 pub mod factors;
+mod fixed_sql;
 pub mod flows;
 mod oidc_store;
 pub mod outbox;
@@ -43,6 +44,8 @@ use crate::sqlite_inline::InlineSqlite;
 pub struct Database {
     conn: Conn,
     pool: DatabaseConnection,
+    /// The hot reads' SQL text, built once (`fixed_sql`).
+    hot: std::sync::Arc<fixed_sql::HotReads>,
 }
 
 impl Database {
@@ -98,7 +101,11 @@ impl Database {
             Some(path) => Conn::Inline(Arc::new(InlineSqlite::open(std::path::Path::new(path))?)),
             None => Conn::Pool(pool.clone()),
         };
-        Ok(Self { conn, pool })
+        Ok(Self {
+            conn,
+            pool,
+            hot: std::sync::Arc::default(),
+        })
     }
 
     /// Applies every pending migration, all or nothing.

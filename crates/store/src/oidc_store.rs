@@ -7,8 +7,8 @@ use gatehouse_oidc::scope::Scopes;
 use gatehouse_oidc::store::{CodeRecord, Grant, RefreshTokenRecord, StoredKey, UserClaims};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, DerivePartialModel, EntityTrait as _, FromQueryResult,
-    QueryFilter as _,
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait as _, EntityTrait as _, FromQueryResult,
+    QueryFilter as _, QuerySelect as _, QueryTrait as _,
 };
 
 use crate::entities::{
@@ -19,8 +19,7 @@ use crate::{Database, json_list, parse_json_list};
 
 /// The columns of a person that tokens and userinfo carry: read on every code exchange, refresh and
 /// userinfo, so only these (not the password hash or the second-factor settings) are selected.
-#[derive(Debug, DerivePartialModel, FromQueryResult)]
-#[sea_orm(entity = "user::Entity")]
+#[derive(Debug, FromQueryResult)]
 struct ClaimsRow {
     id: String,
     email: String,
@@ -126,7 +125,13 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn grant(&self, grant_id: &str) -> Result<Option<Grant>> {
-        Ok(grant::Entity::find_by_id(grant_id)
+        let backend = self.conn.get_database_backend();
+        let statement = self.hot.grant.statement(
+            backend,
+            || grant::Entity::find_by_id("").build(backend),
+            [grant_id.into()],
+        );
+        Ok(grant::Model::find_by_statement(statement)
             .one(&self.conn)
             .await
             .map_err(oidc)?
@@ -168,7 +173,13 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>> {
-        let found = refresh_token::Entity::find_by_id(token_hash)
+        let backend = self.conn.get_database_backend();
+        let statement = self.hot.refresh_token.statement(
+            backend,
+            || refresh_token::Entity::find_by_id("").build(backend),
+            [token_hash.into()],
+        );
+        let found = refresh_token::Model::find_by_statement(statement)
             .one(&self.conn)
             .await
             .map_err(oidc)?;
@@ -225,7 +236,13 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn access_token_revoked(&self, jti: &str) -> Result<bool> {
-        Ok(revoked_access_token::Entity::find_by_id(jti)
+        let backend = self.conn.get_database_backend();
+        let statement = self.hot.access_token_revoked.statement(
+            backend,
+            || revoked_access_token::Entity::find_by_id("").build(backend),
+            [jti.into()],
+        );
+        Ok(revoked_access_token::Model::find_by_statement(statement)
             .one(&self.conn)
             .await
             .map_err(oidc)?
@@ -233,8 +250,25 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn user_claims(&self, user_id: &str) -> Result<Option<UserClaims>> {
-        let found = user::Entity::find_by_id(user_id)
-            .into_partial_model::<ClaimsRow>()
+        let backend = self.conn.get_database_backend();
+        let statement = self.hot.user_claims.statement(
+            backend,
+            || {
+                user::Entity::find_by_id("")
+                    .select_only()
+                    .columns([
+                        user::Column::Id,
+                        user::Column::Email,
+                        user::Column::EmailVerified,
+                        user::Column::Name,
+                        user::Column::UpdatedAt,
+                        user::Column::Disabled,
+                    ])
+                    .build(backend)
+            },
+            [user_id.into()],
+        );
+        let found = ClaimsRow::find_by_statement(statement)
             .one(&self.conn)
             .await
             .map_err(oidc)?;
