@@ -6,7 +6,9 @@
 
 use std::sync::OnceLock;
 
-use sea_orm::{DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait as _, DbBackend, DbErr, FromQueryResult, Statement, Value};
+
+use crate::Database;
 
 /// The text of one statement whose shape never changes.
 #[derive(Debug, Default)]
@@ -33,6 +35,21 @@ pub(crate) struct HotReads {
     pub(crate) grant: FixedSql,
     pub(crate) access_token_revoked: FixedSql,
     pub(crate) user_claims: FixedSql,
+}
+
+impl Database {
+    /// The row whose key is `key`, read with the text `sql` keeps; `build` makes the statement (for
+    /// this database's backend, with any key) the first time.
+    pub(crate) async fn read_by_key<M: FromQueryResult>(
+        &self,
+        sql: &FixedSql,
+        build: impl FnOnce(DbBackend) -> Statement,
+        key: &str,
+    ) -> Result<Option<M>, DbErr> {
+        let backend = self.conn.get_database_backend();
+        let statement = sql.statement(backend, || build(backend), [key.into()]);
+        M::find_by_statement(statement).one(&self.conn).await
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use gatehouse_oidc::scope::Scopes;
 use gatehouse_oidc::store::{CodeRecord, Grant, RefreshTokenRecord, StoredKey, UserClaims};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait as _, EntityTrait as _, FromQueryResult,
-    QueryFilter as _, QuerySelect as _, QueryTrait as _,
+    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, FromQueryResult, QueryFilter as _,
+    QuerySelect as _, QueryTrait as _,
 };
 
 use crate::entities::{
@@ -125,14 +125,12 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn grant(&self, grant_id: &str) -> Result<Option<Grant>> {
-        let backend = self.conn.get_database_backend();
-        let statement = self.hot.grant.statement(
-            backend,
-            || grant::Entity::find_by_id("").build(backend),
-            [grant_id.into()],
-        );
-        Ok(grant::Model::find_by_statement(statement)
-            .one(&self.conn)
+        Ok(self
+            .read_by_key::<grant::Model>(
+                &self.hot.grant,
+                |backend| grant::Entity::find_by_id("").build(backend),
+                grant_id,
+            )
             .await
             .map_err(oidc)?
             .map(grant_from))
@@ -173,14 +171,12 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>> {
-        let backend = self.conn.get_database_backend();
-        let statement = self.hot.refresh_token.statement(
-            backend,
-            || refresh_token::Entity::find_by_id("").build(backend),
-            [token_hash.into()],
-        );
-        let found = refresh_token::Model::find_by_statement(statement)
-            .one(&self.conn)
+        let found = self
+            .read_by_key::<refresh_token::Model>(
+                &self.hot.refresh_token,
+                |backend| refresh_token::Entity::find_by_id("").build(backend),
+                token_hash,
+            )
             .await
             .map_err(oidc)?;
         Ok(found.map(|m| RefreshTokenRecord {
@@ -236,40 +232,36 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn access_token_revoked(&self, jti: &str) -> Result<bool> {
-        let backend = self.conn.get_database_backend();
-        let statement = self.hot.access_token_revoked.statement(
-            backend,
-            || revoked_access_token::Entity::find_by_id("").build(backend),
-            [jti.into()],
-        );
-        Ok(revoked_access_token::Model::find_by_statement(statement)
-            .one(&self.conn)
+        Ok(self
+            .read_by_key::<revoked_access_token::Model>(
+                &self.hot.access_token_revoked,
+                |backend| revoked_access_token::Entity::find_by_id("").build(backend),
+                jti,
+            )
             .await
             .map_err(oidc)?
             .is_some())
     }
 
     async fn user_claims(&self, user_id: &str) -> Result<Option<UserClaims>> {
-        let backend = self.conn.get_database_backend();
-        let statement = self.hot.user_claims.statement(
-            backend,
-            || {
-                user::Entity::find_by_id("")
-                    .select_only()
-                    .columns([
-                        user::Column::Id,
-                        user::Column::Email,
-                        user::Column::EmailVerified,
-                        user::Column::Name,
-                        user::Column::UpdatedAt,
-                        user::Column::Disabled,
-                    ])
-                    .build(backend)
-            },
-            [user_id.into()],
-        );
-        let found = ClaimsRow::find_by_statement(statement)
-            .one(&self.conn)
+        let found = self
+            .read_by_key::<ClaimsRow>(
+                &self.hot.user_claims,
+                |backend| {
+                    user::Entity::find_by_id("")
+                        .select_only()
+                        .columns([
+                            user::Column::Id,
+                            user::Column::Email,
+                            user::Column::EmailVerified,
+                            user::Column::Name,
+                            user::Column::UpdatedAt,
+                            user::Column::Disabled,
+                        ])
+                        .build(backend)
+                },
+                user_id,
+            )
             .await
             .map_err(oidc)?;
         Ok(found.map(|u| UserClaims {
