@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use anyhow::{Context as _, anyhow, bail, ensure};
+use anyhow::{anyhow, bail, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rand::RngCore as _;
@@ -148,10 +148,7 @@ impl Target {
         request: &Request,
         field: &str,
     ) -> anyhow::Result<()> {
-        let reply = wire.exchange(request.bytes()).await?;
-        ensure!(reply.status == 200, "GET: {}", reply.status);
-        let value: serde_json::Value =
-            serde_json::from_slice(reply.body).context("body is not JSON")?;
+        let value: serde_json::Value = wire.json(request, "GET").await?;
         ensure!(value.get(field).is_some(), "GET: no {field} in body");
         Ok(())
     }
@@ -163,14 +160,7 @@ impl Target {
 
     /// Sends a token request and checks the answer is a bearer token response.
     pub async fn tokens(&self, wire: &mut Wire, request: &Request) -> anyhow::Result<Tokens> {
-        let reply = wire.exchange(request.bytes()).await?;
-        ensure!(
-            reply.status == 200,
-            "token endpoint: {}: {}",
-            reply.status,
-            String::from_utf8_lossy(reply.body)
-        );
-        let tokens: Tokens = serde_json::from_slice(reply.body).context("token response")?;
+        let tokens: Tokens = wire.json(request, "token endpoint").await?;
         ensure!(
             tokens.token_type.eq_ignore_ascii_case("bearer") && tokens.access_token.len() > 20,
             "token response without a bearer access token"
@@ -235,9 +225,7 @@ impl Target {
         struct Claims {
             sub: String,
         }
-        let reply = wire.exchange(request.bytes()).await?;
-        ensure!(reply.status == 200, "userinfo: {}", reply.status);
-        let claims: Claims = serde_json::from_slice(reply.body).context("userinfo")?;
+        let claims: Claims = wire.json(request, "userinfo").await?;
         ensure!(!claims.sub.is_empty(), "userinfo with an empty sub");
         Ok(())
     }
@@ -256,9 +244,7 @@ impl Target {
         struct Introspection {
             active: bool,
         }
-        let reply = wire.exchange(request.bytes()).await?;
-        ensure!(reply.status == 200, "introspection: {}", reply.status);
-        let answer: Introspection = serde_json::from_slice(reply.body).context("introspection")?;
+        let answer: Introspection = wire.json(request, "introspection").await?;
         ensure!(answer.active, "introspection: token not active");
         Ok(())
     }

@@ -11,6 +11,7 @@
 use std::net::SocketAddr;
 
 use anyhow::{Context as _, bail, ensure};
+use serde::de::DeserializeOwned;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
@@ -75,6 +76,23 @@ impl Wire {
             status,
             body: &self.body,
         })
+    }
+
+    /// Sends one whole request and expects 200 with a JSON body of type `T`; `what` names the
+    /// endpoint in errors, which carry the status and body of a refusal.
+    pub async fn json<T: DeserializeOwned>(
+        &mut self,
+        request: &Request,
+        what: &str,
+    ) -> anyhow::Result<T> {
+        let reply = self.exchange(request.bytes()).await?;
+        ensure!(
+            reply.status == 200,
+            "{what}: {}: {}",
+            reply.status,
+            String::from_utf8_lossy(reply.body)
+        );
+        serde_json::from_slice(reply.body).with_context(|| format!("{what}: unexpected body"))
     }
 
     async fn fill(&mut self) -> anyhow::Result<()> {
@@ -270,6 +288,32 @@ mod tests {
         assert_eq!(reply.status, 401);
         // The server has closed: the next exchange is an error, not an empty success.
         assert!(wire.exchange(request.bytes()).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn json_takes_only_a_200_with_the_expected_body() {
+        let addr = canned(vec![
+            b"HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\n{\"sub\":\"x\"}",
+            b"HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\n{\"a\":\"b\"}",
+            b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 25\r\n\r\n{\"error\":\"invalid_token\"}",
+        ])
+        .await;
+        #[derive(serde::Deserialize)]
+        struct Claims {
+            sub: String,
+        }
+        let mut wire = Wire::connect(addr).await.unwrap();
+        let request = Request::get("x", "/", None);
+        let claims: Claims = wire.json(&request, "userinfo").await.unwrap();
+        assert_eq!(claims.sub, "x");
+        let wrong_body = wire.json::<Claims>(&request, "userinfo").await;
+        assert!(format!("{:#}", wrong_body.err().unwrap()).contains("unexpected body"));
+        let refused = wire.json::<Claims>(&request, "userinfo").await;
+        let message = refused.err().unwrap().to_string();
+        assert!(
+            message.contains("401") && message.contains("invalid_token"),
+            "{message}"
+        );
     }
 
     #[tokio::test]
