@@ -444,6 +444,16 @@ mod tests {
         Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
     }
 
+    /// The rows of `table`, read as sea-orm reads an SQLite `COUNT(*)`: an `i32`.
+    async fn count(db: &InlineSqlite, table: &str) -> i32 {
+        db.query_one(sql(&format!("SELECT COUNT(*) AS c FROM {table}"), vec![]))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get("", "c")
+            .unwrap()
+    }
+
     fn insert(id: i64) -> Statement {
         sql(
             "INSERT INTO t (id, n, ok, name) VALUES (?, ?, ?, ?)",
@@ -468,12 +478,7 @@ mod tests {
         assert_eq!(rows[0].try_get::<String>("", "name").unwrap(), "x");
         assert_eq!(rows[1].try_get::<Option<i32>>("", "n").unwrap(), None);
         assert_eq!(rows[1].try_get::<Option<String>>("", "name").unwrap(), None);
-        let count = db
-            .query_one(sql("SELECT COUNT(*) AS c FROM t", vec![]))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(count.try_get::<i32>("", "c").unwrap(), 2);
+        assert_eq!(count(&db, "t").await, 2);
     }
 
     #[tokio::test]
@@ -515,12 +520,7 @@ mod tests {
         let txn = db.begin().await.unwrap();
         txn.execute(insert(1)).await.unwrap();
         txn.commit().unwrap();
-        let children = db
-            .query_one(sql("SELECT COUNT(*) AS c FROM child", vec![]))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(children.try_get::<i32>("", "c").unwrap(), 0);
+        assert_eq!(count(&db, "child").await, 0);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -556,12 +556,7 @@ mod tests {
             winners += usize::from(task.await.unwrap());
         }
         assert_eq!(winners, 1);
-        let rows = db
-            .query_one(sql("SELECT COUNT(*) AS c FROM t", vec![]))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(rows.try_get::<i32>("", "c").unwrap(), 2);
+        assert_eq!(count(&db, "t").await, 2);
     }
 
     #[tokio::test]
