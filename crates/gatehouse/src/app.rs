@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use axum::Router;
+use axum::serve::ListenerExt as _;
 use gatehouse_login::password::Passwords;
 use gatehouse_login::theme::Themes;
 use gatehouse_mfa::passkey::{PasskeyConfig, Passkeys};
@@ -90,6 +91,7 @@ impl Gatehouse {
             sign_in_lifetime: config.file.tokens.sign_in,
             throttle: config.throttle(),
             max_concurrent_hashes: config.file.password_hashing.max_concurrent,
+            max_queued_hashes: config.file.password_hashing.max_queued,
             demo,
             display_name: config.file.display_name.clone(),
             mfa_attempts: config.mfa_attempts(),
@@ -124,7 +126,8 @@ impl Gatehouse {
             passwords.clone(),
             settings,
             senders,
-        );
+        )
+        .context("starting the password hashing threads")?;
         Ok(Self {
             state,
             provider,
@@ -181,6 +184,13 @@ impl Gatehouse {
         let app = self
             .router()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        // Each response goes out as soon as it is written: without TCP_NODELAY a response written in
+        // two parts waits for the client's acknowledgement of the first (Nagle's algorithm).
+        let listener = listener.tap_io(|stream| {
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY on a connection");
+            }
+        });
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

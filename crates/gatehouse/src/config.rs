@@ -130,6 +130,7 @@ pub struct HashingFile {
     pub iterations: u32,
     pub parallelism: u32,
     pub max_concurrent: usize,
+    pub max_queued: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -216,6 +217,7 @@ impl Default for HashingFile {
             iterations: p.iterations,
             parallelism: p.parallelism,
             max_concurrent: cores,
+            max_queued: 512,
         }
     }
 }

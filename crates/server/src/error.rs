@@ -23,6 +23,9 @@ pub enum PageError {
     Internal(String),
     /// The database cannot be reached right now: 503 with Retry-After.
     Unavailable(String),
+    /// Every password hashing thread is taken and the queue is full (a storm of sign-ins): 503
+    /// with Retry-After.
+    Busy,
 }
 
 impl PageError {
@@ -40,23 +43,6 @@ impl PageError {
     }
 
     pub fn render(self, state: &AppState) -> Response {
-        if let Self::Unavailable(cause) = &self {
-            tracing::warn!(%cause, "database unavailable");
-            let mut page = render_page(
-                state,
-                "error.html",
-                json!({
-                    "title": Text::new("error-unavailable-title"),
-                    "message": Text::new("error-unavailable-text"),
-                }),
-                StatusCode::SERVICE_UNAVAILABLE,
-            );
-            page.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                HeaderValue::from_static("5"),
-            );
-            return page;
-        }
         let (status, title, message, detail) = match self {
             Self::BadRequest {
                 title,
@@ -69,7 +55,22 @@ impl PageError {
                 Text::new("error-forbidden-text"),
                 None,
             ),
-            Self::Internal(cause) | Self::Unavailable(cause) => {
+            Self::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Text::new("error-unavailable-title"),
+                    Text::new("error-unavailable-text"),
+                    None,
+                )
+            }
+            Self::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Text::new("login-busy-title"),
+                Text::new("login-busy"),
+                None,
+            ),
+            Self::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -79,12 +80,20 @@ impl PageError {
                 )
             }
         };
-        render_page(
+        let mut page = render_page(
             state,
             "error.html",
             json!({ "title": title, "message": message, "detail": detail }),
             status,
-        )
+        );
+        // Both kinds of 503 pass: say when to come back.
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            page.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from_static("5"),
+            );
+        }
+        page
     }
 }
 

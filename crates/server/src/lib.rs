@@ -7,6 +7,7 @@ mod audit;
 mod cookies;
 mod error;
 pub mod forwarded;
+mod hashing;
 mod headers;
 mod health;
 mod language;

@@ -21,12 +21,16 @@ use gatehouse_notify::sms::SmsSender;
 use gatehouse_oidc::Provider;
 use gatehouse_store::Database;
 use secrecy::SecretString;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 
+use crate::hashing::{Hashing, HashingBusy};
 use crate::outbox::OutboxPolicy;
 
 use crate::forwarded::TrustedProxies;
 use crate::metrics::Metrics;
+
+/// How long a request waits for its argon2 hash before it is turned away.
+const HASH_MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The demo account shown on the home page when the demo is on.
 #[derive(Debug, Clone)]
@@ -44,8 +48,11 @@ pub struct Settings {
     /// How long a person has to finish signing in, in seconds.
     pub sign_in_lifetime: i64,
     pub throttle: ThrottlePolicy,
-    /// At most this many password hashes run at once; more wait briefly, then get 503.
+    /// At most this many password hashes run at once (one thread each) …
     pub max_concurrent_hashes: usize,
+    /// … and at most this many wait for a thread; more get 503 at once, as do those still waiting
+    /// after 10 s.
+    pub max_queued_hashes: usize,
     pub demo: Option<DemoAccount>,
     /// Countries (ISO 3166 codes) whose mobile numbers may receive SMS codes.
     pub sms_countries: Vec<String>,
@@ -84,7 +91,7 @@ pub(crate) struct Inner {
     /// Compiled once at start; replaced whole when `dev = true` and a theme file changes.
     themes: ArcSwap<Themes>,
     pub passwords: Passwords,
-    pub hashing: Semaphore,
+    pub hashing: Hashing,
     pub csrf: CsrfKey,
     /// HMAC key of stored recovery codes.
     pub recovery_key: [u8; 32],
@@ -107,6 +114,7 @@ pub(crate) struct Inner {
 }
 
 impl AppState {
+    /// The state of a server; `Err` when its hashing threads cannot be started.
     pub fn new(
         provider: Arc<Provider>,
         db: Database,
@@ -114,7 +122,7 @@ impl AppState {
         passwords: Passwords,
         settings: Settings,
         senders: Senders,
-    ) -> Self {
+    ) -> std::io::Result<Self> {
         let csrf = CsrfKey::new(provider.master_key.derive("gatehouse csrf v1"));
         let recovery_key = provider.master_key.derive("gatehouse recovery codes v1");
         let code_key = provider.master_key.derive("gatehouse sent codes v1");
@@ -126,8 +134,13 @@ impl AppState {
             .map(|l| l.code.as_str())
             .collect();
         let discovery_json = provider.discovery_document(&languages).to_string();
-        Self(Arc::new(Inner {
-            hashing: Semaphore::new(settings.max_concurrent_hashes.max(1)),
+        let hashing = Hashing::start(
+            settings.max_concurrent_hashes,
+            settings.max_queued_hashes,
+            HASH_MAX_WAIT,
+        )?;
+        Ok(Self(Arc::new(Inner {
+            hashing,
             provider,
             db,
             themes: ArcSwap::from_pointee(themes),
@@ -147,7 +160,7 @@ impl AppState {
             discovery_json,
             outbox_wake: Notify::new(),
             after_answer: TaskTracker::new(),
-        }))
+        })))
     }
 
     /// Runs `work` after the answer to the request that starts it; [`Self::finish_after_answer_work`]
@@ -245,13 +258,13 @@ impl AppState {
         }
     }
 
-    /// One of the `max_concurrent_hashes` slots for an argon2 hash (a password or a client secret),
-    /// waiting at most 10 s for it.
-    pub async fn hashing_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        tokio::time::timeout(std::time::Duration::from_secs(10), self.0.hashing.acquire())
-            .await
-            .ok()?
-            .ok()
+    /// Runs `work` (an argon2 hash: a password or a client secret) on a hashing thread.
+    pub async fn hash<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Self) -> T + Send + 'static,
+    ) -> Result<T, HashingBusy> {
+        let state = self.clone();
+        self.0.hashing.run(move || work(&state)).await
     }
 
     /// Every theme in force.

@@ -173,6 +173,65 @@ async fn many_failures_from_one_address_throttle_every_account() {
 }
 
 #[tokio::test]
+async fn a_storm_of_sign_ins_past_the_hashing_queue_gets_a_calm_503_and_the_rest_sign_in() {
+    // One hashing thread and room for one waiting hash: sixteen sign-ins at once overflow it.
+    let server =
+        TestServer::start_with("[password_hashing]\nmax_concurrent = 1\nmax_queued = 1\n").await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let start = authorization_url(&rp, &["openid"]);
+    let mut storm = tokio::task::JoinSet::new();
+    let mut forms = Vec::new();
+    for _ in 0..16 {
+        let browser = browser();
+        let (flow, csrf) = open_login(&browser, start.url.as_str()).await;
+        forms.push((browser, flow, csrf));
+    }
+    for (browser, flow, csrf) in forms {
+        let login = server.url("/login");
+        storm.spawn(async move {
+            browser
+                .post(login)
+                .form(&[
+                    ("flow", flow.as_str()),
+                    ("csrf", csrf.as_str()),
+                    ("email", "ann@example.com"),
+                    ("password", PASSWORD),
+                ])
+                .send()
+                .await
+                .unwrap()
+        });
+    }
+    let (mut signed_in, mut turned_away) = (0, 0);
+    while let Some(answer) = storm.join_next().await {
+        let answer = answer.unwrap();
+        match answer.status().as_u16() {
+            303 => signed_in += 1,
+            503 => {
+                turned_away += 1;
+                assert_eq!(answer.headers()["retry-after"], "5");
+                let page = answer.text().await.unwrap();
+                assert!(page.contains("<html"), "a page, not bare text: {page}");
+                assert!(page.contains("Try again in a few seconds"), "{page}");
+            }
+            other => panic!("a sign-in in the storm answered {other}"),
+        }
+    }
+    assert!(turned_away > 0, "the queue overflowed");
+    assert!(signed_in > 0, "the first sign-ins were checked");
+    // After the storm the same person signs in at once.
+    let browser = browser();
+    let (flow, csrf) = open_login(&browser, start.url.as_str()).await;
+    assert_eq!(
+        post_login(&server, &browser, &flow, &csrf, "ann@example.com", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+}
+
+#[tokio::test]
 async fn live_session_skips_the_login_page_unless_prompt_login() {
     let server = TestServer::start().await;
     server.add_user("ann@example.com").await;

@@ -37,6 +37,7 @@ login-forgot = Forgot your password?
 login-with-passkey = Sign in with a passkey
 login-wrong-credentials = The e-mail address or password is not right. Check both and try again.
 login-throttled = There were too many attempts to sign in. Wait 15 minutes, then try again.
+login-busy-title = It is very busy right now
 login-busy = Sign-in is very busy right now. Try again in a few seconds.
 
 ## Error pages (error.html)

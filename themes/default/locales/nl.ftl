@@ -35,6 +35,7 @@ login-forgot = Wachtwoord vergeten?
 login-with-passkey = Inloggen met een passkey
 login-wrong-credentials = Het e-mailadres of wachtwoord klopt niet. Controleer beide en probeer het opnieuw.
 login-throttled = Er is te vaak geprobeerd in te loggen. Wacht 15 minuten en probeer het dan opnieuw.
+login-busy-title = Het is nu erg druk
 login-busy = Het is nu erg druk met inloggen. Probeer het over een paar seconden opnieuw.
 
 ## Error pages (error.html)

@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Form, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum_extra::extract::CookieJar;
 use gatehouse_login::audit as audit_kind;
 use gatehouse_login::i18n::Text;
@@ -188,22 +188,15 @@ pub(super) async fn hash_new_password(
     state: &AppState,
     password: String,
 ) -> Result<String, PageError> {
-    let Some(permit) = state.hashing_slot().await else {
-        return Err(PageError::Internal(
-            "every password hashing slot stayed busy for 10 s".into(),
-        ));
-    };
-    let passwords = state.0.passwords.clone();
     let secret = SecretString::from(password);
-    let hash = tokio::task::spawn_blocking(move || passwords.hash(&secret))
+    state
+        .hash(move |state| state.0.passwords.hash(&secret))
         .await
-        .map_err(|e| PageError::Internal(e.to_string()))?
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    drop(permit);
-    Ok(hash)
+        .map_err(|_| PageError::Busy)?
+        .map_err(|e| PageError::Internal(e.to_string()))
 }
 
-/// Runs the password check on the blocking pool, at most `max_concurrent_hashes` at once; without a
+/// Runs the password check on a hashing thread, at most `max_concurrent_hashes` at once; without a
 /// `user`, against the dummy hash (the same work). A right password against an imported legacy hash
 /// (or argon2 with other parameters) is re-hashed with argon2id in the same task and stored at once.
 /// `None` when the server is saturated for longer than a person should wait.
@@ -212,17 +205,15 @@ pub(super) async fn verify_password(
     user: Option<&User>,
     password: String,
 ) -> Result<Option<bool>, PageError> {
-    let Some(permit) = state.hashing_slot().await else {
-        return Ok(None);
-    };
-    let passwords = state.0.passwords.clone();
     let password = SecretString::from(password);
     let hash = user.map(|u| u.password_hash.clone());
-    let checked = tokio::task::spawn_blocking(move || passwords.check(hash.as_deref(), &password))
+    let Ok(checked) = state
+        .hash(move |state| state.0.passwords.check(hash.as_deref(), &password))
         .await
-        .map_err(|e| PageError::Internal(e.to_string()))?
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    drop(permit);
+    else {
+        return Ok(None);
+    };
+    let checked = checked.map_err(|e| PageError::Internal(e.to_string()))?;
     match (checked, user) {
         (Checked::Wrong, _) | (_, None) => Ok(Some(false)),
         (Checked::Right, Some(_)) => Ok(Some(true)),
@@ -245,11 +236,7 @@ pub(super) async fn verify_password(
     }
 }
 
+/// The calm page for a storm of sign-ins: 503 with Retry-After.
 pub(super) fn busy(state: &AppState) -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [(header::RETRY_AFTER, "5")],
-        state.text(&Text::new("login-busy")),
-    )
-        .into_response()
+    PageError::Busy.render(state)
 }

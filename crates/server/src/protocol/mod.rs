@@ -113,10 +113,10 @@ pub fn form_params(
     single_valued(pairs).map_err(Rejection::Body)
 }
 
-/// A client secret this process has not checked yet is checked with argon2 on the blocking pool,
+/// A client secret this process has not checked yet is checked with argon2 on a hashing thread,
 /// under the same bound as password hashes, before the request goes on: so no async thread waits on
 /// a hash, and a burst of new (or wrong) secrets cannot outgrow memory. Authentication then answers
-/// from the remembered outcome. `Err` (503) when every hashing slot stayed busy for 10 s.
+/// from the remembered outcome. `Err` (503) when the hashing threads are saturated.
 pub async fn settle_client_secret(
     state: &AppState,
     credentials: &PresentedCredentials,
@@ -125,26 +125,22 @@ pub async fn settle_client_secret(
     if !provider.client_secret_check_pending(credentials) {
         return Ok(());
     }
-    let Some(permit) = state.hashing_slot().await else {
-        tracing::warn!("every password hashing slot stayed busy for 10 s");
-        return Err(OAuthError::temporarily_unavailable());
-    };
-    let (state, credentials) = (state.clone(), credentials.clone());
-    let checked = tokio::task::spawn_blocking(move || {
-        let passwords = &state.0.passwords;
-        state
-            .0
-            .provider
-            .check_client_secret(&credentials, &|phc, secret| {
-                passwords.matches_phc(phc, secret)
-            });
-    })
-    .await;
-    drop(permit);
-    checked.map_err(|e| {
-        tracing::error!(error = %e, "client secret check failed");
-        OAuthError::server_error()
-    })
+    let credentials = credentials.clone();
+    state
+        .hash(move |state| {
+            let passwords = &state.0.passwords;
+            state
+                .0
+                .provider
+                .check_client_secret(&credentials, &|phc, secret| {
+                    passwords.matches_phc(phc, secret)
+                });
+        })
+        .await
+        .map_err(|_| {
+            tracing::warn!("every password hashing thread is busy");
+            OAuthError::temporarily_unavailable()
+        })
 }
 
 /// Authenticates the calling client of a back-channel request and returns the request's `token`.
