@@ -141,7 +141,8 @@ pub async fn run() -> ExitCode {
 
 async fn execute(cli: Cli) -> anyhow::Result<()> {
     let config = config::load(&cli.config)?;
-    let _log_writer = crate::logging::init(config.file.log_format);
+    let _log_writer =
+        crate::logging::init(config.file.log_format).context("starting the log writer thread")?;
     match cli.command {
         Command::Serve => serve(config).await,
         Command::Migrate => {

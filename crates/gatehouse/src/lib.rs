@@ -8,5 +8,6 @@ pub mod cli;
 pub mod config;
 mod demo;
 pub mod import;
+mod log_writer;
 pub mod logging;
 mod reload;

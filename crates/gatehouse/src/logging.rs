@@ -2,14 +2,14 @@
 //! line written while a request is answered carries that request's span (request id, method, route
 //! pattern). The filter comes from `RUST_LOG` (default `info`).
 
-use std::io::{BufWriter, IsTerminal as _};
+use std::io::IsTerminal as _;
 
 use tracing::Subscriber;
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::LogFormat;
+use crate::log_writer::{self, LogGuard};
 
 /// A subscriber writing to `writer` in `format`, filtered by `filter` (`RUST_LOG` syntax).
 pub fn subscriber<W>(
@@ -36,25 +36,21 @@ where
     }
 }
 
-/// Lines that may wait for the log writer. The queue is allocated whole at start (tracing-appender's
-/// default of 128,000 took 4 MiB); at 30,000 requests a second this is half a second of access log.
-const QUEUED_LINES: usize = 16_384;
+/// Bytes of log lines that may wait for the writer thread: at 40,000 requests a second, about half a
+/// second of access log. Past that, logging waits.
+const MAX_PENDING_BYTES: usize = 4 << 20;
 
 /// Installs the process-wide subscriber, writing to standard error (and passing on records of the
 /// `log` crate that some libraries use). Keep the guard until the process ends: dropping it writes
-/// out what is still queued.
+/// out what is still waiting.
 ///
 /// Lines are formatted on the thread that logs them and written by a thread of their own, in one
-/// write for as many lines as have queued up: a request never waits for a write to standard error
-/// (a pipe to a busy log collector can block), and under load the access log costs one system call
-/// per batch instead of one per request. Nothing is dropped: when [`QUEUED_LINES`] lines are queued,
+/// write for as many lines as gathered in a few milliseconds ([`crate::log_writer`]): a request never
+/// waits for a write to standard error, and under load the access log costs one system call per
+/// batch instead of one per request. Nothing is dropped: when [`MAX_PENDING_BYTES`] are waiting,
 /// logging waits.
-pub fn init(format: LogFormat) -> WorkerGuard {
-    let (writer, guard) = NonBlockingBuilder::default()
-        .buffered_lines_limit(QUEUED_LINES)
-        .lossy(false)
-        .thread_name("gatehouse-log")
-        .finish(BufWriter::new(std::io::stderr()));
+pub fn init(format: LogFormat) -> std::io::Result<LogGuard> {
+    let (writer, guard) = log_writer::start(std::io::stderr(), MAX_PENDING_BYTES)?;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Colours only for a person at a terminal; in a file or a journal they are escape codes.
     let builder = tracing_subscriber::fmt()
@@ -70,5 +66,5 @@ pub fn init(format: LogFormat) -> WorkerGuard {
             .with_span_list(true)
             .try_init(),
     };
-    guard
+    Ok(guard)
 }
