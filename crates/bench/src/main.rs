@@ -207,6 +207,9 @@ async fn run_with(
     );
     let rows = run_scenarios(&bench, &server, scenarios).await?;
     let mut high_water = server.high_water_kib();
+    // What the server keeps once the load is over (it gives free memory back every 3 s).
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let idle_after_load = server.rss_kib();
     server.stop();
 
     eprintln!("cold start with the existing database...");
@@ -273,6 +276,7 @@ async fn run_with(
         idle_rss_anon_mib: mib(idle_anon),
         idle_rss_file_mib: mib(idle_file),
         idle_rss_after_cold_start_mib: mib(idle_after_cold),
+        idle_rss_after_load_mib: mib(idle_after_load),
         high_water_rss_mib: mib(high_water),
         argon2_ms_per_hash: argon2_ms,
         argon2_bound_per_second: cpus as f64 * 1000.0 / argon2_ms,

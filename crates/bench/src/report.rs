@@ -80,6 +80,8 @@ pub struct Report {
     /// Of the idle RSS: pages of the program and its libraries, mapped from the page cache.
     pub idle_rss_file_mib: f64,
     pub idle_rss_after_cold_start_mib: f64,
+    /// RSS 7 s after the last scenario's load.
+    pub idle_rss_after_load_mib: f64,
     /// The kernel's high-water mark of the server's resident memory over the whole run.
     pub high_water_rss_mib: f64,
     /// CPU time of one hash on one core, alone.
@@ -173,10 +175,11 @@ impl Report {
             self.first_start_ms, self.cold_start_ms
         ));
         out.push_str(&format!(
-            "RSS idle: {:.1} MiB ({:.1} MiB the process's own memory, {:.1} MiB program and library pages; after the cold start: {:.1} MiB); high-water mark over the run: {:.1} MiB.\n",
+            "RSS idle: {:.1} MiB ({:.1} MiB the process's own memory, {:.1} MiB program and library pages; 7 s after the load: {:.1} MiB; after the cold start: {:.1} MiB); high-water mark over the run: {:.1} MiB.\n",
             self.idle_rss_mib,
             self.idle_rss_anon_mib,
             self.idle_rss_file_mib,
+            self.idle_rss_after_load_mib,
             self.idle_rss_after_cold_start_mib,
             self.high_water_rss_mib
         ));

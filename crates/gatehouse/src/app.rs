@@ -169,6 +169,7 @@ impl Gatehouse {
         let background = Background::start(&self);
         // Start-up's temporary memory (the dummy password hash's 19 MiB) goes back before serving.
         crate::allocator::release_free_memory();
+        crate::allocator::return_freed_memory_at_once(false);
         if let Some(metrics) = metrics {
             let router = gatehouse_server::metrics_router(self.state.clone());
             let stopped = background.stopped();
