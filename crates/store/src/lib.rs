@@ -45,7 +45,7 @@ pub struct Database {
     conn: Conn,
     pool: DatabaseConnection,
     /// The hot reads' SQL text, built once (`fixed_sql`).
-    hot: std::sync::Arc<fixed_sql::HotReads>,
+    hot: std::sync::Arc<fixed_sql::HotStatements>,
 }
 
 impl Database {

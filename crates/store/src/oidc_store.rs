@@ -7,8 +7,8 @@ use gatehouse_oidc::scope::Scopes;
 use gatehouse_oidc::store::{CodeRecord, Grant, RefreshTokenRecord, StoredKey, UserClaims};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, FromQueryResult, QueryFilter as _,
-    QuerySelect as _, QueryTrait as _,
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait as _, DbBackend, EntityTrait as _,
+    FromQueryResult, QueryFilter as _, QuerySelect as _, QueryTrait as _, Statement,
 };
 
 use crate::entities::{
@@ -57,6 +57,31 @@ fn grant_from(m: grant::Model) -> Grant {
         created_at: m.created_at,
         revoked_at: m.revoked_at,
     }
+}
+
+/// Marks the refresh token `hash` used at `now`, if it is unused: the values are `now`, then `hash`.
+fn use_refresh_token(backend: DbBackend, hash: &str, now: i64) -> Statement {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .build(backend)
+}
+
+fn insert_refresh_token(backend: DbBackend, t: &RefreshTokenRecord) -> Statement {
+    refresh_token::Entity::insert(refresh_model(t)).build(backend)
+}
+
+/// The values of [`insert_refresh_token`], in its columns' order (a test holds the two together).
+fn refresh_token_values(t: &RefreshTokenRecord) -> [sea_orm::Value; 6] {
+    [
+        t.token_hash.clone().into(),
+        t.grant_id.clone().into(),
+        t.client_id.clone().into(),
+        t.created_at.into(),
+        t.expires_at.into(),
+        t.used_at.into(),
+    ]
 }
 
 fn refresh_model(t: &RefreshTokenRecord) -> refresh_token::ActiveModel {
@@ -195,22 +220,24 @@ impl gatehouse_oidc::Store for Database {
         new: &RefreshTokenRecord,
         now: i64,
     ) -> Result<bool> {
+        let backend = self.conn.get_database_backend();
+        let mark_used = self.hot.use_refresh_token.statement(
+            backend,
+            || use_refresh_token(backend, "", 0),
+            [now.into(), old_hash.into()],
+        );
+        let insert = self.hot.insert_refresh_token.statement(
+            backend,
+            || insert_refresh_token(backend, new),
+            refresh_token_values(new),
+        );
         let txn = self.conn.begin().await.map_err(oidc)?;
-        let used = refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
-            .filter(refresh_token::Column::TokenHash.eq(old_hash))
-            .filter(refresh_token::Column::UsedAt.is_null())
-            .exec(&txn)
-            .await
-            .map_err(oidc)?;
-        if used.rows_affected != 1 {
+        let used = txn.execute(mark_used).await.map_err(oidc)?;
+        if used.rows_affected() != 1 {
             txn.rollback().await.map_err(oidc)?;
             return Ok(false);
         }
-        refresh_token::Entity::insert(refresh_model(new))
-            .exec(&txn)
-            .await
-            .map_err(oidc)?;
+        txn.execute(insert).await.map_err(oidc)?;
         txn.commit().await.map_err(oidc)?;
         Ok(true)
     }
@@ -355,6 +382,26 @@ mod tests {
             created_at: 1,
             expires_at: 100,
             used_at: None,
+        }
+    }
+
+    #[test]
+    fn the_rotation_binds_its_values_in_the_order_of_its_fixed_text() {
+        let token = RefreshTokenRecord {
+            used_at: Some(7),
+            ..record("new")
+        };
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            let built = insert_refresh_token(backend, &token);
+            assert_eq!(
+                built.values.unwrap().0,
+                refresh_token_values(&token).to_vec()
+            );
+            let built = use_refresh_token(backend, "old", 42);
+            assert_eq!(
+                built.values.unwrap().0,
+                vec![sea_orm::Value::from(42_i64), sea_orm::Value::from("old")]
+            );
         }
     }
 
