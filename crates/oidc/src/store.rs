@@ -75,6 +75,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn find_code(&self, code_hash: &str) -> Result<Option<CodeRecord>>;
     /// Marks the code used if it was not; `false` when another request used it first.
     async fn use_code(&self, code_hash: &str, now: i64) -> Result<bool>;
+    /// Marks the code used if it was not and, in the same transaction, stores `refresh_token`:
+    /// `false` (and nothing stored) when another request used the code first.
+    async fn redeem_code(
+        &self,
+        code_hash: &str,
+        now: i64,
+        refresh_token: Option<&RefreshTokenRecord>,
+    ) -> Result<bool>;
 
     async fn grant(&self, grant_id: &str) -> Result<Option<Grant>>;
     async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<()>;

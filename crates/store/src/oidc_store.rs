@@ -68,6 +68,15 @@ fn use_refresh_token(backend: DbBackend, hash: &str, now: i64) -> Statement {
         .build(backend)
 }
 
+/// Marks the code `hash` used at `now`, if it is unused: the values are `now`, then `hash`.
+fn use_code(backend: DbBackend, hash: &str, now: i64) -> Statement {
+    authorization_code::Entity::update_many()
+        .col_expr(authorization_code::Column::UsedAt, Expr::value(now))
+        .filter(authorization_code::Column::CodeHash.eq(hash))
+        .filter(authorization_code::Column::UsedAt.is_null())
+        .build(backend)
+}
+
 fn insert_refresh_token(backend: DbBackend, t: &RefreshTokenRecord) -> Statement {
     refresh_token::Entity::insert(refresh_model(t)).build(backend)
 }
@@ -121,8 +130,12 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn find_code(&self, code_hash: &str) -> Result<Option<CodeRecord>> {
-        let found = authorization_code::Entity::find_by_id(code_hash)
-            .one(&self.conn)
+        let found = self
+            .read_by_key::<authorization_code::Model>(
+                &self.hot.code,
+                |backend| authorization_code::Entity::find_by_id("").build(backend),
+                code_hash,
+            )
             .await
             .map_err(oidc)?;
         Ok(found.map(|m| CodeRecord {
@@ -139,14 +152,30 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn use_code(&self, code_hash: &str, now: i64) -> Result<bool> {
-        let result = authorization_code::Entity::update_many()
-            .col_expr(authorization_code::Column::UsedAt, Expr::value(now))
-            .filter(authorization_code::Column::CodeHash.eq(code_hash))
-            .filter(authorization_code::Column::UsedAt.is_null())
-            .exec(&self.conn)
+        let used = self
+            .conn
+            .execute(self.use_code_statement(code_hash, now))
             .await
             .map_err(oidc)?;
-        Ok(result.rows_affected == 1)
+        Ok(used.rows_affected() == 1)
+    }
+
+    async fn redeem_code(
+        &self,
+        code_hash: &str,
+        now: i64,
+        refresh_token: Option<&RefreshTokenRecord>,
+    ) -> Result<bool> {
+        match refresh_token {
+            None => self.use_code(code_hash, now).await,
+            Some(token) => {
+                self.mark_used_then_insert(
+                    self.use_code_statement(code_hash, now),
+                    self.insert_refresh_token_statement(token),
+                )
+                .await
+            }
+        }
     }
 
     async fn grant(&self, grant_id: &str) -> Result<Option<Grant>> {
@@ -188,8 +217,8 @@ impl gatehouse_oidc::Store for Database {
     }
 
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<()> {
-        refresh_token::Entity::insert(refresh_model(token))
-            .exec(&self.conn)
+        self.conn
+            .execute(self.insert_refresh_token_statement(token))
             .await
             .map_err(oidc)?;
         Ok(())
@@ -226,20 +255,8 @@ impl gatehouse_oidc::Store for Database {
             || use_refresh_token(backend, "", 0),
             [now.into(), old_hash.into()],
         );
-        let insert = self.hot.insert_refresh_token.statement(
-            backend,
-            || insert_refresh_token(backend, new),
-            refresh_token_values(new),
-        );
-        let txn = self.conn.begin().await.map_err(oidc)?;
-        let used = txn.execute(mark_used).await.map_err(oidc)?;
-        if used.rows_affected() != 1 {
-            txn.rollback().await.map_err(oidc)?;
-            return Ok(false);
-        }
-        txn.execute(insert).await.map_err(oidc)?;
-        txn.commit().await.map_err(oidc)?;
-        Ok(true)
+        self.mark_used_then_insert(mark_used, self.insert_refresh_token_statement(new))
+            .await
     }
 
     async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<()> {
@@ -356,6 +373,40 @@ impl gatehouse_oidc::Store for Database {
     }
 }
 
+impl Database {
+    fn use_code_statement(&self, code_hash: &str, now: i64) -> Statement {
+        let backend = self.conn.get_database_backend();
+        self.hot.use_code.statement(
+            backend,
+            || use_code(backend, "", 0),
+            [now.into(), code_hash.into()],
+        )
+    }
+
+    fn insert_refresh_token_statement(&self, token: &RefreshTokenRecord) -> Statement {
+        let backend = self.conn.get_database_backend();
+        self.hot.insert_refresh_token.statement(
+            backend,
+            || insert_refresh_token(backend, token),
+            refresh_token_values(token),
+        )
+    }
+
+    /// Runs `mark_used` (a code or refresh token, if unused) and, if it marked one row, `insert`, in
+    /// one transaction: `false`, with nothing changed, when the row was used already.
+    async fn mark_used_then_insert(&self, mark_used: Statement, insert: Statement) -> Result<bool> {
+        let txn = self.conn.begin().await.map_err(oidc)?;
+        let used = txn.execute(mark_used).await.map_err(oidc)?;
+        if used.rows_affected() != 1 {
+            txn.rollback().await.map_err(oidc)?;
+            return Ok(false);
+        }
+        txn.execute(insert).await.map_err(oidc)?;
+        txn.commit().await.map_err(oidc)?;
+        Ok(true)
+    }
+}
+
 fn key_row(key: &StoredKey) -> signing_key::ActiveModel {
     signing_key::ActiveModel {
         kid: Set(key.kid.clone()),
@@ -386,7 +437,7 @@ mod tests {
     }
 
     #[test]
-    fn the_rotation_binds_its_values_in_the_order_of_its_fixed_text() {
+    fn fixed_writes_bind_their_values_in_the_order_of_their_text() {
         let token = RefreshTokenRecord {
             used_at: Some(7),
             ..record("new")
@@ -397,11 +448,15 @@ mod tests {
                 built.values.unwrap().0,
                 refresh_token_values(&token).to_vec()
             );
-            let built = use_refresh_token(backend, "old", 42);
-            assert_eq!(
-                built.values.unwrap().0,
-                vec![sea_orm::Value::from(42_i64), sea_orm::Value::from("old")]
-            );
+            for built in [
+                use_refresh_token(backend, "old", 42),
+                use_code(backend, "old", 42),
+            ] {
+                assert_eq!(
+                    built.values.unwrap().0,
+                    vec![sea_orm::Value::from(42_i64), sea_orm::Value::from("old")]
+                );
+            }
         }
     }
 
@@ -472,9 +527,8 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn code_is_used_exactly_once() {
-        let (db, _dir) = test_db::fresh().await;
+    /// A grant `g` with its code `h`, stored.
+    async fn grant_and_code(db: &Database) -> Grant {
         let grant = Grant {
             id: "g".into(),
             client_id: "c".into(),
@@ -499,10 +553,37 @@ mod tests {
             used_at: None,
         };
         db.insert_grant_and_code(&grant, &code).await.unwrap();
+        grant
+    }
+
+    #[tokio::test]
+    async fn code_is_used_exactly_once() {
+        let (db, _dir) = test_db::fresh().await;
+        let grant = grant_and_code(&db).await;
         assert_eq!(db.grant("g").await.unwrap().unwrap(), grant);
         assert!(db.use_code("h", 2).await.unwrap());
         assert!(!db.use_code("h", 3).await.unwrap());
         db.revoke_grant("g", 4).await.unwrap();
         assert_eq!(db.grant("g").await.unwrap().unwrap().revoked_at, Some(4));
+    }
+
+    #[tokio::test]
+    async fn a_code_is_redeemed_once_and_only_the_winner_stores_its_refresh_token() {
+        let (db, _dir) = test_db::fresh().await;
+        grant_and_code(&db).await;
+        let first = RefreshTokenRecord {
+            grant_id: "g".into(),
+            ..record("first")
+        };
+        let second = RefreshTokenRecord {
+            grant_id: "g".into(),
+            ..record("second")
+        };
+        assert!(db.redeem_code("h", 2, Some(&first)).await.unwrap());
+        assert!(!db.redeem_code("h", 3, Some(&second)).await.unwrap());
+        assert!(!db.redeem_code("h", 3, None).await.unwrap());
+        assert!(db.find_refresh_token("first").await.unwrap().is_some());
+        assert!(db.find_refresh_token("second").await.unwrap().is_none());
+        assert_eq!(db.find_code("h").await.unwrap().unwrap().used_at, Some(2));
     }
 }
