@@ -6,7 +6,7 @@ use crate::error::OAuthError;
 use crate::pkce;
 use crate::provider::Provider;
 use crate::scope;
-use crate::store::{CodeRecord, RefreshTokenRecord};
+use crate::store::CodeRecord;
 use crate::token::{TokenError, TokenRequest, TokenResponse};
 
 impl Provider {
@@ -52,17 +52,14 @@ impl Provider {
             }
             return Err(checked.err().unwrap_or_else(invalid_code));
         };
-        let refresh_token = (grant.scope.contains(scope::OFFLINE_ACCESS)
-            && client.client().allows_grant(GrantType::RefreshToken))
-        .then(crate::random_token);
-        let refresh_record = refresh_token.as_deref().map(|token| RefreshTokenRecord {
-            token_hash: crate::token_hash(token),
-            grant_id: grant.id.clone(),
-            client_id: client.id().to_owned(),
-            created_at: now,
-            expires_at: now + self.lifetimes.refresh_token,
-            used_at: None,
-        });
+        let (refresh_token, refresh_record) = if grant.scope.contains(scope::OFFLINE_ACCESS)
+            && client.client().allows_grant(GrantType::RefreshToken)
+        {
+            let (token, record) = self.new_refresh_token(&grant, client, now);
+            (Some(token), Some(record))
+        } else {
+            (None, None)
+        };
         // Used and its refresh token stored in one transaction: never one without the other.
         if !self
             .store

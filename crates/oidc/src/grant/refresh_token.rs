@@ -5,7 +5,7 @@ use crate::client_auth::AuthenticatedClient;
 use crate::error::{ErrorCode, OAuthError};
 use crate::provider::Provider;
 use crate::scope::Scopes;
-use crate::store::RefreshTokenRecord;
+use crate::store::{Grant, RefreshTokenRecord};
 use crate::token::{TokenError, TokenRequest, TokenResponse};
 
 impl Provider {
@@ -59,15 +59,7 @@ impl Provider {
             grant.scope = narrower;
         }
 
-        let token = crate::random_token();
-        let new = RefreshTokenRecord {
-            token_hash: crate::token_hash(&token),
-            grant_id: grant.id.clone(),
-            client_id: client.id().to_owned(),
-            created_at: now,
-            expires_at: now + self.lifetimes.refresh_token,
-            used_at: None,
-        };
+        let (token, new) = self.new_refresh_token(&grant, client, now);
         if !self
             .store
             .rotate_refresh_token(&old_hash, &new, now)
@@ -80,5 +72,25 @@ impl Provider {
         // OpenID Connect Core §12.2: the ID token from a refresh carries no nonce.
         self.tokens_for_grant(client, &grant, None, Some(token))
             .await
+    }
+
+    /// A new refresh token for `grant`, issued to `client` at `now`: the token, and the record that
+    /// stores only its hash.
+    pub(crate) fn new_refresh_token(
+        &self,
+        grant: &Grant,
+        client: &AuthenticatedClient,
+        now: i64,
+    ) -> (String, RefreshTokenRecord) {
+        let token = crate::random_token();
+        let record = RefreshTokenRecord {
+            token_hash: crate::token_hash(&token),
+            grant_id: grant.id.clone(),
+            client_id: client.id().to_owned(),
+            created_at: now,
+            expires_at: now + self.lifetimes.refresh_token,
+            used_at: None,
+        };
+        (token, record)
     }
 }
