@@ -84,13 +84,16 @@ pub struct Report {
     pub idle_rss_after_load_mib: f64,
     /// The kernel's high-water mark of the server's resident memory over the whole run.
     pub high_water_rss_mib: f64,
-    /// CPU time of one hash on one core, alone.
+    /// CPU time of one hash on one core, alone (the mean of a measurement before and after the
+    /// scenarios).
     pub argon2_ms_per_hash: f64,
     /// CPUs ÷ time per hash: the naive bound, as if every core hashed as fast as one alone.
     pub argon2_bound_per_second: f64,
     /// CPU time of one hash while one hash per CPU runs at once (they share the memory bandwidth and
     /// the L3 cache).
     pub argon2_concurrent_ms_per_hash: f64,
+    /// The two measurements averaged there: before the scenarios and after them.
+    pub argon2_concurrent_ms_before_and_after: [f64; 2],
     /// CPUs ÷ that: what password sign-ins cannot exceed on this machine.
     pub argon2_concurrent_per_second: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,12 +188,14 @@ impl Report {
         ));
         out.push_str(&format!(
             "argon2id (m=19 MiB, t=2): {:.1} ms of CPU per hash on one core alone, so naively {:.0} password checks/s on {} CPUs; \
-             {:.1} ms per hash with {} hashes at once, so at most {:.0}/s",
+             {:.1} ms per hash with {} hashes at once ({:.1} ms before the scenarios, {:.1} ms after), so at most {:.0}/s",
             self.argon2_ms_per_hash,
             self.argon2_bound_per_second,
             self.cpus,
             self.argon2_concurrent_ms_per_hash,
             self.cpus,
+            self.argon2_concurrent_ms_before_and_after[0],
+            self.argon2_concurrent_ms_before_and_after[1],
             self.argon2_concurrent_per_second
         ));
         if let Some(row) = find(&self.gatehouse, "sign_in_password") {
