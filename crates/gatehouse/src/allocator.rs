@@ -8,13 +8,12 @@
 //! threads without a lock, the server needs about a quarter less CPU per token request
 //! (`docs/performance.md`).
 //!
-//! Two settings keep the memory low:
+//! Three settings keep the memory low:
 //! - built without transparent huge pages (the `no_thp` feature), or each touched 2 MiB region of
 //!   its arena would count whole;
 //! - memory freed stays with mimalloc for a short delay, and is only given back on a later call into
 //!   the allocator. A server that has gone quiet makes none, so [`release_free_memory`] runs after
-//!   start-up (the dummy password hash alone leaves 19 MiB) and every few seconds.
-//!
+//!   start-up (the dummy password hash alone leaves 19 MiB) and every few seconds;
 //! - during start-up, freed memory goes back at once ([`return_freed_memory_at_once`]): start-up
 //!   frees on several threads (the async workers run the migrations and the first queries), and
 //!   memory a thread has freed is only given back by that thread's next call into the allocator,
@@ -26,7 +25,8 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc's `purge_delay` option (milliseconds before freed memory is given back).
+/// mimalloc's `purge_delay` option (milliseconds before freed memory is given back): its number in
+/// mimalloc.h's `mi_option_e`, which the -sys crate does not name.
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// Its default.
 const DEFAULT_PURGE_DELAY_MS: std::ffi::c_long = 10;

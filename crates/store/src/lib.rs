@@ -44,7 +44,7 @@ use crate::sqlite_inline::InlineSqlite;
 pub struct Database {
     conn: Conn,
     pool: DatabaseConnection,
-    /// The hot reads' SQL text, built once (`fixed_sql`).
+    /// The SQL text of the statements every token request makes, built once (`fixed_sql`).
     hot: std::sync::Arc<fixed_sql::HotStatements>,
 }
 

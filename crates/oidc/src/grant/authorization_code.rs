@@ -34,23 +34,25 @@ impl Provider {
             self.store.revoke_grant(&record.grant_id, now).await?;
             return Err(invalid_code());
         }
-        // The code is spent from here on, whatever the outcome of the checks below.
         // The code gets one try: when a check below fails, it is used up all the same.
-        let checked = check_code(&record, redirect_uri, request, now);
-        let grant = match checked {
+        let grant = match check_code(&record, redirect_uri, request, now) {
             Ok(()) => self
                 .store
                 .grant(&record.grant_id)
                 .await?
-                .filter(|g| g.revoked_at.is_none()),
-            Err(_) => None,
+                .filter(|g| g.revoked_at.is_none())
+                .ok_or_else(invalid_code),
+            Err(refused) => Err(refused),
         };
-        let Some(grant) = grant else {
-            if !self.store.use_code(&code_hash, now).await? {
-                self.store.revoke_grant(&record.grant_id, now).await?;
-                return Err(invalid_code());
+        let grant = match grant {
+            Ok(grant) => grant,
+            Err(refused) => {
+                if !self.store.use_code(&code_hash, now).await? {
+                    self.store.revoke_grant(&record.grant_id, now).await?;
+                    return Err(invalid_code());
+                }
+                return Err(refused);
             }
-            return Err(checked.err().unwrap_or_else(invalid_code));
         };
         let (refresh_token, refresh_record) = if grant.scope.contains(scope::OFFLINE_ACCESS)
             && client.client().allows_grant(GrantType::RefreshToken)
