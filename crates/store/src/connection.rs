@@ -43,14 +43,14 @@ impl Txn {
     pub(crate) async fn commit(self) -> Result<(), DbErr> {
         match self {
             Self::Pool(txn) => txn.commit().await,
-            Self::Inline(txn) => txn.commit(),
+            Self::Inline(txn) => txn.commit().await,
         }
     }
 
     pub(crate) async fn rollback(self) -> Result<(), DbErr> {
         match self {
             Self::Pool(txn) => txn.rollback().await,
-            Self::Inline(txn) => txn.rollback(),
+            Self::Inline(txn) => txn.rollback().await,
         }
     }
 

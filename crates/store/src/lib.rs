@@ -22,6 +22,7 @@ pub mod password_resets;
 pub mod retention;
 pub mod sessions;
 pub mod sign_in_links;
+mod sqlite_checkpoint;
 mod sqlite_inline;
 pub mod users;
 

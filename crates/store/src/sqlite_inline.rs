@@ -11,6 +11,8 @@
 //! - Writes are serialised in the process by a gate (an async mutex) in front of one writer
 //!   connection, so writers queue without SQLite's busy-wait sleeps. A transaction holds the gate
 //!   until it commits or is dropped (rolled back).
+//! - The writer never checkpoints the log; a thread of its own does (`sqlite_checkpoint`), told
+//!   after each commit.
 //! - Another process writing the same file (the CLI beside a running server) still meets SQLite's
 //!   busy timeout, which then waits on this thread.
 //!
@@ -32,6 +34,8 @@ use sea_orm::{
     QueryResult, RuntimeErr, Statement,
 };
 
+use crate::sqlite_checkpoint::{self, CommitSignal};
+
 /// Idle reader connections kept for reuse; more may be open while many statements run at once.
 const IDLE_READERS: usize = 8;
 /// Prepared statements kept per connection (the store has about a hundred distinct ones).
@@ -46,6 +50,7 @@ pub struct InlineSqlite {
     readers: Mutex<Vec<Connection>>,
     write_gate: Arc<tokio::sync::Mutex<()>>,
     writer: Arc<Mutex<Connection>>,
+    committed: CommitSignal,
     closed: AtomicBool,
 }
 
@@ -53,11 +58,16 @@ impl InlineSqlite {
     /// Opens `path`, which must exist with its schema (sqlx made and migrated it).
     pub fn open(path: &Path) -> Result<Self, DbErr> {
         let writer = open(path, false)?;
+        let write_gate = Arc::new(tokio::sync::Mutex::new(()));
+        let (committed, _detached) =
+            sqlite_checkpoint::start(path, Arc::clone(&write_gate), open(path, false)?)
+                .map_err(|e| DbErr::Conn(RuntimeErr::Internal(e.to_string())))?;
         Ok(Self {
             path: path.to_owned(),
             readers: Mutex::new(Vec::new()),
-            write_gate: Arc::new(tokio::sync::Mutex::new(())),
+            write_gate,
             writer: Arc::new(Mutex::new(writer)),
+            committed,
             closed: AtomicBool::new(false),
         })
     }
@@ -79,6 +89,7 @@ impl InlineSqlite {
         Ok(InlineTransaction {
             _gate: gate,
             conn: writer,
+            committed: self.committed.clone(),
             open: true,
         })
     }
@@ -109,8 +120,11 @@ impl InlineSqlite {
     /// Runs `f` on the writer connection, after the writers before it.
     async fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T, DbErr>) -> Result<T, DbErr> {
         self.check_open()?;
-        let _gate = self.write_gate.lock().await;
-        f(&lock(&self.writer))
+        let gate = self.write_gate.lock().await;
+        let result = f(&lock(&self.writer));
+        drop(gate);
+        self.committed.committed();
+        result
     }
 }
 
@@ -152,28 +166,36 @@ impl ConnectionTrait for InlineSqlite {
 pub struct InlineTransaction {
     _gate: tokio::sync::OwnedMutexGuard<()>,
     conn: Arc<Mutex<Connection>>,
+    committed: CommitSignal,
     open: bool,
 }
 
 impl InlineTransaction {
     /// Commits; when that fails the transaction is rolled back, so the writer connection is never
     /// left inside it.
-    pub fn commit(mut self) -> Result<(), DbErr> {
+    pub async fn commit(mut self) -> Result<(), DbErr> {
         self.open = false;
-        let conn = lock(&self.conn);
-        conn.execute_batch("COMMIT").map_err(|e| {
-            if !conn.is_autocommit() {
-                let _ = conn.execute_batch("ROLLBACK");
-            }
-            exec_err(&e)
-        })
+        let committed = {
+            let conn = lock(&self.conn);
+            conn.execute_batch("COMMIT").map_err(|e| {
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                exec_err(&e)
+            })
+        };
+        if committed.is_ok() {
+            self.committed.committed();
+        }
+        committed
     }
 
-    pub fn rollback(mut self) -> Result<(), DbErr> {
+    pub async fn rollback(mut self) -> Result<(), DbErr> {
         self.open = false;
-        lock(&self.conn)
+        let rolled_back = lock(&self.conn)
             .execute_batch("ROLLBACK")
-            .map_err(|e| exec_err(&e))
+            .map_err(|e| exec_err(&e));
+        rolled_back
     }
 }
 
@@ -223,11 +245,12 @@ fn open(path: &Path, reader: bool) -> Result<Connection, DbErr> {
     conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| conn_err(&e))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     // As sqlx's connections are set up: foreign keys enforced (the schema's cascades rely on it),
-    // and commits in WAL mode without a sync each (a sync at each checkpoint).
+    // and commits in WAL mode without a sync each (a sync at each checkpoint). Only the checkpoint
+    // thread checkpoints.
     conn.execute_batch(if reader {
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA query_only = ON;"
     } else {
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;"
     })
     .map_err(|e| conn_err(&e))?;
     Ok(conn)
@@ -491,7 +514,7 @@ mod tests {
         }
         let txn = db.begin().await.unwrap();
         txn.execute(insert(2)).await.unwrap();
-        txn.commit().unwrap();
+        txn.commit().await.unwrap();
         let ids: Vec<i64> = db
             .query_all(sql("SELECT id FROM t", vec![]))
             .await
@@ -516,10 +539,10 @@ mod tests {
             .await
             .unwrap();
         // The deferred foreign key is checked at COMMIT, which fails.
-        assert!(txn.commit().is_err());
+        assert!(txn.commit().await.is_err());
         let txn = db.begin().await.unwrap();
         txn.execute(insert(1)).await.unwrap();
-        txn.commit().unwrap();
+        txn.commit().await.unwrap();
         assert_eq!(count(&db, "child").await, 0);
     }
 
@@ -542,10 +565,10 @@ mod tests {
                         .unwrap();
                     if claimed.rows_affected() == 1 {
                         txn.execute(insert(1000 + i64::from(i))).await.unwrap();
-                        txn.commit().unwrap();
+                        txn.commit().await.unwrap();
                         true
                     } else {
-                        txn.rollback().unwrap();
+                        txn.rollback().await.unwrap();
                         false
                     }
                 })
