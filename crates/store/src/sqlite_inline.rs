@@ -124,8 +124,19 @@ impl InlineSqlite {
         let result = f(&lock(&self.writer));
         drop(gate);
         self.committed.committed();
+        let_the_next_writer_in().await;
         result
     }
+}
+
+/// Called once a writer has given the write gate back. tokio's mutex hands the gate straight to the
+/// writer that has waited longest and wakes it into this worker's next-task slot, where it would wait,
+/// holding the gate unused, until the current request ends (its signatures and its response: 100 µs
+/// or more). Yielding runs the next writer at once; this request goes on afterwards, on this worker or
+/// on the other one, which may take it over. Measured on refresh and code exchange: 4,900 → 5,600–5,900
+/// requests/s, with less CPU per request (the two cores had been nearly a third idle).
+async fn let_the_next_writer_in() {
+    tokio::task::yield_now().await;
 }
 
 #[async_trait::async_trait]
@@ -187,6 +198,8 @@ impl InlineTransaction {
         if committed.is_ok() {
             self.committed.committed();
         }
+        drop(self);
+        let_the_next_writer_in().await;
         committed
     }
 
@@ -195,6 +208,8 @@ impl InlineTransaction {
         let rolled_back = lock(&self.conn)
             .execute_batch("ROLLBACK")
             .map_err(|e| exec_err(&e));
+        drop(self);
+        let_the_next_writer_in().await;
         rolled_back
     }
 }
