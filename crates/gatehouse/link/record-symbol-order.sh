@@ -6,7 +6,8 @@
 # binary that mapped most of its 15 MiB of code. See docs/performance.md ("Memory").
 #
 # Run from the repository root after `cargo build --release -p gatehouse -p gatehouse-bench`, with
-# valgrind installed; then build again. Names that no longer match (a function changed, a dependency
+# valgrind installed; then build again. With DATABASE_URL set to a PostgreSQL database, the scenarios
+# run on PostgreSQL too, so its driver's code is placed as well. Names that no longer match (a function changed, a dependency
 # was updated) are skipped by the linker, so a stale list costs memory, never correctness: the
 # benchmark's idle RSS shows when it is time to record it again.
 set -euo pipefail
@@ -28,14 +29,20 @@ cat >"$work/gatehouse" <<EOF
 exec valgrind --tool=callgrind --demangle=no --dump-instr=no --callgrind-out-file=$work/cg.%p "$binary" "\$@"
 EOF
 chmod +x "$work/gatehouse"
-(while sleep 1; do callgrind_control -d >/dev/null 2>&1 || true; done) &
+# A dump asked of a server the benchmark is killing can hang (vgdb stays attached, and the benchmark
+# waits for the server): such a dump is given up after 5 s.
+(while sleep 1; do timeout -k 1 5 callgrind_control -d >/dev/null 2>&1 || pkill -9 -x vgdb; done) &
 dumper=$!
 
-target/release/gatehouse-bench --gatehouse "$work/gatehouse" --seconds 2 --concurrency 2 \
-    --users 10 --totp-users 10 >"$work/bench.txt" 2>&1 || {
-    cat "$work/bench.txt"
-    exit 1
-}
+databases=("")
+[ -n "${DATABASE_URL:-}" ] && databases+=("--database-url=$DATABASE_URL")
+for database in "${databases[@]}"; do
+    target/release/gatehouse-bench --gatehouse "$work/gatehouse" --seconds 2 --concurrency 2 \
+        --users 10 --totp-users 10 ${database:+"$database"} >"$work/bench.txt" 2>&1 || {
+        cat "$work/bench.txt"
+        exit 1
+    }
+done
 
 # Profiles in the order they were written (by process, then dump), and in each the functions of the
 # binary (object `ob=`/`cob=`) named in `fn=`/`cfn=` lines, first appearance first. Callgrind
