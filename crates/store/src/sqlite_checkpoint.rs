@@ -90,15 +90,18 @@ mod tests {
 
     use super::*;
 
-    fn writer(path: &Path) -> Connection {
-        let conn = Connection::open(path).unwrap();
+    /// A database file in a folder of its own, and a writer that never checkpoints, as the server's.
+    fn database() -> (tempfile::TempDir, std::path::PathBuf, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let conn = Connection::open(&path).unwrap();
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
              CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v BLOB);",
         )
         .unwrap();
         wal_checkpoint(&conn, "TRUNCATE").unwrap();
-        conn
+        (dir, path, conn)
     }
 
     /// Rows of `t` in the database file itself, read without the log.
@@ -113,9 +116,7 @@ mod tests {
 
     #[test]
     fn a_commit_reaches_the_database_file_soon_after_it_is_signalled() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let conn = writer(&path);
+        let (_dir, path, conn) = database();
         let (signal, _thread) =
             start(&path, Arc::default(), Connection::open(&path).unwrap()).unwrap();
         conn.execute("INSERT INTO t (v) VALUES (x'00')", [])
@@ -131,9 +132,7 @@ mod tests {
 
     #[test]
     fn a_log_past_its_bound_is_restarted_once_the_writers_have_stepped_aside() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let conn = writer(&path);
+        let (_dir, path, conn) = database();
         let blob = vec![7u8; 4000];
         for _ in 0..(RESTART_AT + 100) {
             conn.execute("INSERT INTO t (v) VALUES (?)", [&blob])
@@ -163,9 +162,7 @@ mod tests {
 
     #[test]
     fn a_short_log_is_checkpointed_without_stopping_the_writers() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let conn = writer(&path);
+        let (_dir, path, conn) = database();
         conn.execute("INSERT INTO t (v) VALUES (x'01')", [])
             .unwrap();
         let gate = Arc::new(tokio::sync::Mutex::new(()));
@@ -176,9 +173,7 @@ mod tests {
 
     #[test]
     fn the_thread_checkpoints_what_was_committed_last_and_ends_when_the_database_is_dropped() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let conn = writer(&path);
+        let (_dir, path, conn) = database();
         let (signal, thread) =
             start(&path, Arc::default(), Connection::open(&path).unwrap()).unwrap();
         conn.execute("INSERT INTO t (v) VALUES (x'01')", [])

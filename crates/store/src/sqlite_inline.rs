@@ -10,7 +10,8 @@
 //!   WAL mode readers never wait for the writer.
 //! - Writes are serialised in the process by a gate (an async mutex) in front of one writer
 //!   connection, so writers queue without SQLite's busy-wait sleeps. A transaction holds the gate
-//!   until it commits or is dropped (rolled back).
+//!   until it commits or is dropped (rolled back); a writer yields as soon as it gives the gate back,
+//!   so the next writer runs at once.
 //! - The writer never checkpoints the log; a thread of its own does (`sqlite_checkpoint`), told
 //!   after each commit.
 //! - Another process writing the same file (the CLI beside a running server) still meets SQLite's
