@@ -7,9 +7,9 @@
 #
 # Run from the repository root after `cargo build --release -p gatehouse -p gatehouse-bench`, with
 # valgrind installed; then build again. With DATABASE_URL set to a PostgreSQL database, the scenarios
-# run on PostgreSQL too, so its driver's code is placed as well. Names that no longer match (a function changed, a dependency
-# was updated) are skipped by the linker, so a stale list costs memory, never correctness: the
-# benchmark's idle RSS shows when it is time to record it again.
+# run on PostgreSQL too, so its driver's code is placed as well. Names that no longer match (a
+# function changed, a dependency was updated) are skipped by the linker, so a stale list costs
+# memory, never correctness: the benchmark's idle RSS shows when it is time to record it again.
 set -euo pipefail
 
 binary="$PWD/target/release/gatehouse"

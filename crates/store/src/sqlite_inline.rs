@@ -124,7 +124,9 @@ impl InlineSqlite {
         let gate = self.write_gate.lock().await;
         let result = f(&lock(&self.writer));
         drop(gate);
-        self.committed.committed();
+        if result.is_ok() {
+            self.committed.committed();
+        }
         let_the_next_writer_in().await;
         result
     }
