@@ -11,7 +11,7 @@ use crate::jwt;
 use crate::keys::SigningAlg;
 use crate::provider::Provider;
 use crate::scope;
-use crate::store::Grant;
+use crate::store::{Grant, UserClaims};
 use crate::token::{TokenError, TokenResponse, signing_key};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -55,24 +55,16 @@ pub fn at_hash(access_token: &str, alg: SigningAlg) -> String {
 }
 
 impl Provider {
-    /// Access token, ID token (when `openid` was granted) and the given refresh token for a user grant.
-    pub(crate) async fn tokens_for_grant(
+    /// Access token, ID token (when `openid` was granted) and the given refresh token for a user
+    /// grant, to `user`, its person.
+    pub(crate) fn tokens_for_grant(
         &self,
         client: &AuthenticatedClient,
         grant: &Grant,
+        user: &UserClaims,
         nonce: Option<&str>,
         refresh_token: Option<String>,
     ) -> Result<TokenResponse, TokenError> {
-        let Some(user) = self
-            .store
-            .user_claims(&grant.user_id)
-            .await?
-            .filter(|u| !u.disabled)
-        else {
-            return Err(TokenError::OAuth(OAuthError::invalid_grant(
-                "the account is no longer active",
-            )));
-        };
         let access_token = self.access_token(
             client,
             &user.sub,

@@ -36,9 +36,9 @@ impl Provider {
             };
         }
         let now = self.now();
-        let Some(record) = self
+        let Some((record, found)) = self
             .store
-            .find_refresh_token(&crate::token_hash(token))
+            .find_refresh_token_with_grant(&crate::token_hash(token))
             .await?
         else {
             return Ok(inactive);
@@ -46,20 +46,7 @@ impl Provider {
         if record.used_at.is_some() || record.expires_at <= now {
             return Ok(inactive);
         }
-        let Some(grant) = self
-            .store
-            .grant(&record.grant_id)
-            .await?
-            .filter(|g| g.revoked_at.is_none())
-        else {
-            return Ok(inactive);
-        };
-        let Some(user) = self
-            .store
-            .user_claims(&grant.user_id)
-            .await?
-            .filter(|u| !u.disabled)
-        else {
+        let (Some(grant), Some(user)) = (found.live_grant(), found.active_user()) else {
             return Ok(inactive);
         };
         Ok(json!({

@@ -58,6 +58,26 @@ pub struct UserClaims {
     pub disabled: bool,
 }
 
+/// A grant with the claims of its person (`None` when the person is gone), read in the same
+/// statement as the code, refresh token or access token that hangs off it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantAndUser {
+    pub grant: Grant,
+    pub user: Option<UserClaims>,
+}
+
+impl GrantAndUser {
+    /// The grant, unless it was revoked.
+    pub fn live_grant(&self) -> Option<&Grant> {
+        self.grant.revoked_at.is_none().then_some(&self.grant)
+    }
+
+    /// The person, unless they are gone or disabled.
+    pub fn active_user(&self) -> Option<&UserClaims> {
+        self.user.as_ref().filter(|u| !u.disabled)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredKey {
     pub kid: String,
@@ -73,6 +93,12 @@ pub struct StoredKey {
 pub trait Store: Send + Sync + std::fmt::Debug {
     async fn insert_grant_and_code(&self, grant: &Grant, code: &CodeRecord) -> Result<()>;
     async fn find_code(&self, code_hash: &str) -> Result<Option<CodeRecord>>;
+    /// The code with its grant and the grant's person, in one statement (a code whose grant is gone
+    /// is not found).
+    async fn find_code_with_grant(
+        &self,
+        code_hash: &str,
+    ) -> Result<Option<(CodeRecord, GrantAndUser)>>;
     /// Marks the code used if it was not; `false` when another request used it first.
     async fn use_code(&self, code_hash: &str, now: i64) -> Result<bool>;
     /// Marks the code used if it was not and, in the same transaction, stores `refresh_token`:
@@ -91,6 +117,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<()>;
     async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>>;
+    /// The refresh token with its grant and the grant's person, in one statement (a token whose
+    /// grant is gone is not found).
+    async fn find_refresh_token_with_grant(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshTokenRecord, GrantAndUser)>>;
     /// Marks `old_hash` used and stores `new` in one transaction; `false` (and nothing stored) when
     /// another request used `old_hash` first.
     async fn rotate_refresh_token(
@@ -102,8 +134,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<()>;
     async fn access_token_revoked(&self, jti: &str) -> Result<bool>;
-
-    async fn user_claims(&self, user_id: &str) -> Result<Option<UserClaims>>;
+    /// Whether the access token `jti` is revoked, with its grant `grant_id` and the grant's person,
+    /// in one statement; `None` when the grant is gone.
+    async fn access_token_grant(
+        &self,
+        jti: &str,
+        grant_id: &str,
+    ) -> Result<Option<(bool, GrantAndUser)>>;
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>>;
     /// Stores `new` and sets `retired_at = retire_at` on every unretired key of the same algorithms, in

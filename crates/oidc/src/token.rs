@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorCode, OAuthError};
 use crate::jwt;
 use crate::provider::Provider;
 use crate::scope::Scopes;
-use crate::store::Grant;
+use crate::store::{Grant, UserClaims};
 
 /// A token request as the HTTP layer received it.
 #[derive(Debug, Default, Clone)]
@@ -91,8 +91,9 @@ pub struct AccessTokenClaims {
 #[derive(Debug, Clone)]
 pub struct ValidAccessToken {
     pub claims: AccessTokenClaims,
-    /// The grant of a user's token; `None` for client credentials.
-    pub grant: Option<Grant>,
+    /// The grant of a user's token and its person (active, or the token would not be valid);
+    /// `None` for client credentials.
+    pub grant: Option<(Grant, UserClaims)>,
 }
 
 impl Provider {
@@ -157,7 +158,8 @@ impl Provider {
     }
 
     /// Checks an access token presented as a bearer token: our signature, our issuer, not expired, not
-    /// revoked, and its grant (returned, for user tokens) still standing.
+    /// revoked, and for user tokens its grant still standing and its person still active (both
+    /// returned).
     pub async fn validate_access_token(&self, token: &str) -> Result<ValidAccessToken, Error> {
         let invalid = || Error::OAuth(OAuthError::invalid_token("the access token is not valid"));
         let verified = match self.verified_tokens.get(token) {
@@ -178,18 +180,25 @@ impl Provider {
         if claims.iss != self.issuer || claims.exp <= self.now() {
             return Err(invalid());
         }
-        if self.store.access_token_revoked(&claims.jti).await? {
-            return Err(invalid());
-        }
+        // A user's token: its revocation, its grant and the grant's person, read in one statement.
         let grant = match &claims.gid {
+            None if self.store.access_token_revoked(&claims.jti).await? => return Err(invalid()),
             None => None,
-            Some(grant_id) => match self.store.grant(grant_id).await? {
-                Some(grant) if grant.revoked_at.is_none() => Some(grant),
+            Some(grant_id) => match self.store.access_token_grant(&claims.jti, grant_id).await? {
+                Some((false, found)) => match (found.live_grant(), found.active_user()) {
+                    (Some(grant), Some(user)) => Some((grant.clone(), user.clone())),
+                    _ => return Err(invalid()),
+                },
                 _ => return Err(invalid()),
             },
         };
         Ok(ValidAccessToken { claims, grant })
     }
+}
+
+/// The answer to a code or refresh token whose person was disabled or removed since the sign-in.
+pub(crate) fn inactive_account() -> TokenError {
+    TokenError::OAuth(OAuthError::invalid_grant("the account is no longer active"))
 }
 
 pub(crate) fn signing_key<'a>(

@@ -12,20 +12,10 @@ impl Provider {
         let token = self.validate_access_token(access_token).await?;
         let scopes = Scopes::parse(&token.claims.scope);
         // OpenID Connect Core §5.3: the access token must have been issued to a user with `openid`.
-        let Some(grant) = token.grant.filter(|_| scopes.contains(scope::OPENID)) else {
+        let Some((_, user)) = token.grant.filter(|_| scopes.contains(scope::OPENID)) else {
             return Err(Error::OAuth(OAuthError::new(
                 ErrorCode::InsufficientScope,
                 "the access token lacks the openid scope",
-            )));
-        };
-        let Some(user) = self
-            .store
-            .user_claims(&grant.user_id)
-            .await?
-            .filter(|u| !u.disabled)
-        else {
-            return Err(Error::OAuth(OAuthError::invalid_token(
-                "the access token is not valid",
             )));
         };
         let mut out = Map::new();

@@ -16,6 +16,7 @@ pub mod error;
 pub mod factors;
 mod fixed_sql;
 pub mod flows;
+mod grant_reads;
 mod oidc_store;
 pub mod outbox;
 pub mod password_resets;

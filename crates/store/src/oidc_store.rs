@@ -4,30 +4,18 @@ use async_trait::async_trait;
 use gatehouse_oidc::error::Result;
 use gatehouse_oidc::keys::SigningAlg;
 use gatehouse_oidc::scope::Scopes;
-use gatehouse_oidc::store::{CodeRecord, Grant, RefreshTokenRecord, StoredKey, UserClaims};
+use gatehouse_oidc::store::{CodeRecord, Grant, GrantAndUser, RefreshTokenRecord, StoredKey};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait as _, DbBackend, EntityTrait as _,
-    FromQueryResult, QueryFilter as _, QuerySelect as _, QueryTrait as _, Statement,
+    QueryFilter as _, QueryTrait as _, Statement,
 };
 
 use crate::entities::{
-    authorization_code, grant, refresh_token, revoked_access_token, signing_key, user,
+    authorization_code, grant, refresh_token, revoked_access_token, signing_key,
 };
 use crate::error::oidc;
 use crate::{Database, json_list, parse_json_list};
-
-/// The columns of a person that tokens and userinfo carry: read on every code exchange, refresh and
-/// userinfo, so only these (not the password hash or the second-factor settings) are selected.
-#[derive(Debug, FromQueryResult)]
-struct ClaimsRow {
-    id: String,
-    email: String,
-    email_verified: bool,
-    name: String,
-    updated_at: i64,
-    disabled: bool,
-}
 
 fn grant_model(g: &Grant) -> grant::ActiveModel {
     grant::ActiveModel {
@@ -151,6 +139,13 @@ impl gatehouse_oidc::Store for Database {
         }))
     }
 
+    async fn find_code_with_grant(
+        &self,
+        code_hash: &str,
+    ) -> Result<Option<(CodeRecord, GrantAndUser)>> {
+        self.code_with_grant(code_hash).await.map_err(oidc)
+    }
+
     async fn use_code(&self, code_hash: &str, now: i64) -> Result<bool> {
         let used = self
             .conn
@@ -243,6 +238,15 @@ impl gatehouse_oidc::Store for Database {
         }))
     }
 
+    async fn find_refresh_token_with_grant(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshTokenRecord, GrantAndUser)>> {
+        self.refresh_token_with_grant(token_hash)
+            .await
+            .map_err(oidc)
+    }
+
     async fn rotate_refresh_token(
         &self,
         old_hash: &str,
@@ -287,35 +291,14 @@ impl gatehouse_oidc::Store for Database {
             .is_some())
     }
 
-    async fn user_claims(&self, user_id: &str) -> Result<Option<UserClaims>> {
-        let found = self
-            .read_by_key::<ClaimsRow>(
-                &self.hot.user_claims,
-                |backend| {
-                    user::Entity::find_by_id("")
-                        .select_only()
-                        .columns([
-                            user::Column::Id,
-                            user::Column::Email,
-                            user::Column::EmailVerified,
-                            user::Column::Name,
-                            user::Column::UpdatedAt,
-                            user::Column::Disabled,
-                        ])
-                        .build(backend)
-                },
-                user_id,
-            )
+    async fn access_token_grant(
+        &self,
+        jti: &str,
+        grant_id: &str,
+    ) -> Result<Option<(bool, GrantAndUser)>> {
+        self.access_token_with_grant(jti, grant_id)
             .await
-            .map_err(oidc)?;
-        Ok(found.map(|u| UserClaims {
-            sub: u.id,
-            email: u.email,
-            email_verified: u.email_verified,
-            name: u.name,
-            updated_at: u.updated_at,
-            disabled: u.disabled,
-        }))
+            .map_err(oidc)
     }
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>> {

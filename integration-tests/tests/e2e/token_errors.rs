@@ -388,3 +388,74 @@ async fn a_burst_of_first_client_secret_checks_answers_each_one_right() {
     }
     assert_eq!(answered, 24);
 }
+
+#[tokio::test]
+async fn a_disabled_person_s_tokens_stop_working_at_their_next_use() {
+    let server = TestServer::start().await;
+    let ann = server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let http = http();
+    let sign_in = |code_for_scopes: &'static [&'static str]| {
+        let (server, rp) = (&server, &rp);
+        async move { code_for(server, rp, &browser(), "ann@example.com", code_for_scopes).await }
+    };
+    let (code, start) = sign_in(&["openid", "email", "offline_access"]).await;
+    let tokens = redeem(&rp, code, &start).await;
+    let access = tokens.access_token().clone();
+    let refresh = tokens.refresh_token().unwrap().clone();
+    let introspect = |token: String| {
+        let http = &http;
+        let server = &server;
+        async move {
+            let body: serde_json::Value = http
+                .post(server.url("/introspect"))
+                .basic_auth("web", Some(SECRET))
+                .form(&[("token", token.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["active"].as_bool().unwrap()
+        }
+    };
+    let userinfo = || {
+        http.get(server.url("/userinfo"))
+            .bearer_auth(access.secret())
+            .send()
+    };
+    // Each token is used once first, so the node has verified it and remembers the signature.
+    assert_eq!(userinfo().await.unwrap().status(), 200);
+    assert!(introspect(access.secret().clone()).await);
+    assert!(introspect(refresh.secret().clone()).await);
+    // A code minted before the account is disabled, redeemed after.
+    let (late_code, late_start) = sign_in(&["openid"]).await;
+
+    assert!(server.db.disable_user(&ann, server.now()).await.unwrap());
+
+    assert_eq!(userinfo().await.unwrap().status(), 401);
+    assert!(
+        !introspect(access.secret().clone()).await,
+        "the access token introspects as inactive"
+    );
+    assert!(!introspect(refresh.secret().clone()).await);
+    let refreshed = token_request(
+        &server,
+        ("web", SECRET),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.secret()),
+        ],
+    )
+    .await;
+    assert_eq!(error_of(refreshed).await, (400, "invalid_grant".into()));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", late_code.as_str()),
+        ("redirect_uri", WEB_CB),
+        ("code_verifier", late_start.verifier.secret().as_str()),
+    ];
+    let redeemed = token_request(&server, ("web", SECRET), &form).await;
+    assert_eq!(error_of(redeemed).await, (400, "invalid_grant".into()));
+}

@@ -7,7 +7,7 @@ use crate::pkce;
 use crate::provider::Provider;
 use crate::scope;
 use crate::store::CodeRecord;
-use crate::token::{TokenError, TokenRequest, TokenResponse};
+use crate::token::{TokenError, TokenRequest, TokenResponse, inactive_account};
 
 impl Provider {
     pub(crate) async fn exchange_authorization_code(
@@ -20,7 +20,7 @@ impl Provider {
         let now = self.now();
 
         let code_hash = crate::token_hash(code);
-        let Some(record) = self.store.find_code(&code_hash).await? else {
+        let Some((record, found)) = self.store.find_code_with_grant(&code_hash).await? else {
             return Err(invalid_code());
         };
         // RFC 6749 §4.1.2: the code was issued to another client.
@@ -35,17 +35,13 @@ impl Provider {
             return Err(invalid_code());
         }
         // The code gets one try: when a check below fails, it is used up all the same.
-        let grant = match check_code(&record, redirect_uri, request, now) {
-            Ok(()) => self
-                .store
-                .grant(&record.grant_id)
-                .await?
-                .filter(|g| g.revoked_at.is_none())
-                .ok_or_else(invalid_code),
-            Err(refused) => Err(refused),
-        };
-        let grant = match grant {
-            Ok(grant) => grant,
+        let checked = check_code(&record, redirect_uri, request, now).and_then(|()| {
+            let grant = found.live_grant().ok_or_else(invalid_code)?;
+            let user = found.active_user().ok_or_else(inactive_account)?;
+            Ok((grant, user))
+        });
+        let (grant, user) = match checked {
+            Ok(checked) => checked,
             Err(refused) => {
                 if !self.store.use_code(&code_hash, now).await? {
                     self.store.revoke_grant(&record.grant_id, now).await?;
@@ -57,7 +53,7 @@ impl Provider {
         let (refresh_token, refresh_record) = if grant.scope.contains(scope::OFFLINE_ACCESS)
             && client.client().allows_grant(GrantType::RefreshToken)
         {
-            let (token, record) = self.new_refresh_token(&grant, client, now);
+            let (token, record) = self.new_refresh_token(grant, client, now);
             (Some(token), Some(record))
         } else {
             (None, None)
@@ -71,8 +67,7 @@ impl Provider {
             self.store.revoke_grant(&record.grant_id, now).await?;
             return Err(invalid_code());
         }
-        self.tokens_for_grant(client, &grant, record.nonce.as_deref(), refresh_token)
-            .await
+        self.tokens_for_grant(client, grant, user, record.nonce.as_deref(), refresh_token)
     }
 }
 

@@ -6,7 +6,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::provider::Provider;
 use crate::scope::Scopes;
 use crate::store::{Grant, RefreshTokenRecord};
-use crate::token::{TokenError, TokenRequest, TokenResponse};
+use crate::token::{TokenError, TokenRequest, TokenResponse, inactive_account};
 
 impl Provider {
     pub(crate) async fn exchange_refresh_token(
@@ -23,7 +23,7 @@ impl Provider {
         };
 
         let old_hash = crate::token_hash(presented);
-        let Some(old) = self.store.find_refresh_token(&old_hash).await? else {
+        let Some((old, found)) = self.store.find_refresh_token_with_grant(&old_hash).await? else {
             return Err(invalid());
         };
         // RFC 6749 §6: the refresh token is bound to the client it was issued to.
@@ -39,13 +39,11 @@ impl Provider {
         if old.expires_at <= now {
             return Err(invalid());
         }
-        let Some(mut grant) = self
-            .store
-            .grant(&old.grant_id)
-            .await?
-            .filter(|g| g.revoked_at.is_none())
-        else {
+        let Some(mut grant) = found.live_grant().cloned() else {
             return Err(invalid());
+        };
+        let Some(user) = found.active_user() else {
+            return Err(inactive_account());
         };
         // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
         if let Some(scope) = request.param("scope") {
@@ -70,8 +68,7 @@ impl Provider {
             return Err(invalid());
         }
         // OpenID Connect Core §12.2: the ID token from a refresh carries no nonce.
-        self.tokens_for_grant(client, &grant, None, Some(token))
-            .await
+        self.tokens_for_grant(client, &grant, user, None, Some(token))
     }
 
     /// A new refresh token for `grant`, issued to `client` at `now`: the token, and the record that
