@@ -5,8 +5,9 @@
 # kernel maps the code around every page fault (64 KiB), and with the functions scattered over the
 # binary that mapped most of its 15 MiB of code. See docs/performance.md ("Memory").
 #
-# Run from the repository root after `cargo build --release -p gatehouse -p gatehouse-bench`, with
-# valgrind installed; then build again. With DATABASE_URL set to a PostgreSQL database, the scenarios
+# Run from the repository root after `cargo build --release && cargo build --release -p gatehouse-bench`
+# (the server built on its own: built with the benchmark its names differ), with valgrind installed;
+# then build again. With DATABASE_URL set to a PostgreSQL database, the scenarios
 # run on PostgreSQL too, so its driver's code is placed as well. Names that no longer match (a
 # function changed, a dependency was updated) are skipped by the linker, so a stale list costs
 # memory, never correctness: the benchmark's idle RSS shows when it is time to record it again.
