@@ -5,13 +5,13 @@
 //! CPU. The text is written out (a join and a subquery say more here than a builder would) and kept
 //! once per backend, like the other hot statements.
 
-use gatehouse_oidc::scope::Scopes;
-use gatehouse_oidc::store::{CodeRecord, Grant, GrantAndUser, RefreshTokenRecord, UserClaims};
+use gatehouse_oidc::store::{CodeRecord, GrantAndUser, RefreshTokenRecord, UserClaims};
 use sea_orm::{ConnectionTrait as _, DbBackend, DbErr, FromQueryResult, QueryResult, Statement};
 
-use crate::entities::{authorization_code, grant, refresh_token};
+use crate::Database;
+use crate::entities::grant;
 use crate::fixed_sql::FixedSql;
-use crate::{Database, parse_json_list};
+use crate::oidc_store::{code_from, grant_from, refresh_token_from};
 
 /// The grant's columns (prefixed `g_`) and its person's (prefixed `u_`), for a query that joins
 /// `grants g` and left-joins `users u`.
@@ -50,25 +50,8 @@ impl Database {
                  WHERE c.code_hash = ?"
             )
         };
-        let Some(row) = self
-            .read_one(&self.hot.code_with_grant, sql, [code_hash.into()])
-            .await?
-        else {
-            return Ok(None);
-        };
-        let m = authorization_code::Model::from_query_result(&row, "")?;
-        let code = CodeRecord {
-            code_hash: m.code_hash,
-            grant_id: m.grant_id,
-            client_id: m.client_id,
-            redirect_uri: m.redirect_uri,
-            code_challenge: m.code_challenge,
-            nonce: m.nonce,
-            created_at: m.created_at,
-            expires_at: m.expires_at,
-            used_at: m.used_at,
-        };
-        Ok(Some((code, grant_and_user(&row)?)))
+        self.read_with_grant(&self.hot.code_with_grant, sql, code_hash, code_from)
+            .await
     }
 
     pub(crate) async fn refresh_token_with_grant(
@@ -84,22 +67,13 @@ impl Database {
                  WHERE t.token_hash = ?"
             )
         };
-        let Some(row) = self
-            .read_one(&self.hot.refresh_token_with_grant, sql, [token_hash.into()])
-            .await?
-        else {
-            return Ok(None);
-        };
-        let m = refresh_token::Model::from_query_result(&row, "")?;
-        let token = RefreshTokenRecord {
-            token_hash: m.token_hash,
-            grant_id: m.grant_id,
-            client_id: m.client_id,
-            created_at: m.created_at,
-            expires_at: m.expires_at,
-            used_at: m.used_at,
-        };
-        Ok(Some((token, grant_and_user(&row)?)))
+        self.read_with_grant(
+            &self.hot.refresh_token_with_grant,
+            sql,
+            token_hash,
+            refresh_token_from,
+        )
+        .await
     }
 
     pub(crate) async fn access_token_with_grant(
@@ -127,6 +101,22 @@ impl Database {
         Ok(Some((revoked, grant_and_user(&row)?)))
     }
 
+    /// The record whose key is `key` (its columns unprefixed, read as `M`, made a record by `record`)
+    /// with its grant and person, by the text `sql` makes.
+    async fn read_with_grant<M: FromQueryResult, R>(
+        &self,
+        fixed: &FixedSql,
+        sql: impl FnOnce() -> String,
+        key: &str,
+        record: impl FnOnce(M) -> R,
+    ) -> Result<Option<(R, GrantAndUser)>, DbErr> {
+        let Some(row) = self.read_one(fixed, sql, [key.into()]).await? else {
+            return Ok(None);
+        };
+        let found = record(M::from_query_result(&row, "")?);
+        Ok(Some((found, grant_and_user(&row)?)))
+    }
+
     /// The one row (or none) of the text `sql` makes, with `values` bound in the order of its `?`s.
     async fn read_one<const N: usize>(
         &self,
@@ -146,19 +136,7 @@ impl Database {
 
 /// The grant (`g_` columns) and its person (`u_` columns, all null when the person is gone).
 fn grant_and_user(row: &QueryResult) -> Result<GrantAndUser, DbErr> {
-    let g = grant::Model::from_query_result(row, "g_")?;
-    let grant = Grant {
-        id: g.id,
-        client_id: g.client_id,
-        user_id: g.user_id,
-        scope: Scopes::parse(&g.scope),
-        auth_time: g.auth_time,
-        amr: parse_json_list(&g.amr),
-        acr: g.acr,
-        session_hash: g.session_hash,
-        created_at: g.created_at,
-        revoked_at: g.revoked_at,
-    };
+    let grant = grant_from(grant::Model::from_query_result(row, "g_")?);
     let user = match row.try_get::<Option<String>>("u_", "id")? {
         None => None,
         Some(_) => {
@@ -199,6 +177,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use gatehouse_oidc::Store as _;
+    use gatehouse_oidc::scope::Scopes;
+    use gatehouse_oidc::store::Grant;
 
     use super::*;
     use crate::test_db;

@@ -32,7 +32,7 @@ fn grant_model(g: &Grant) -> grant::ActiveModel {
     }
 }
 
-fn grant_from(m: grant::Model) -> Grant {
+pub(crate) fn grant_from(m: grant::Model) -> Grant {
     Grant {
         id: m.id,
         client_id: m.client_id,
@@ -44,6 +44,31 @@ fn grant_from(m: grant::Model) -> Grant {
         session_hash: m.session_hash,
         created_at: m.created_at,
         revoked_at: m.revoked_at,
+    }
+}
+
+pub(crate) fn code_from(m: authorization_code::Model) -> CodeRecord {
+    CodeRecord {
+        code_hash: m.code_hash,
+        grant_id: m.grant_id,
+        client_id: m.client_id,
+        redirect_uri: m.redirect_uri,
+        code_challenge: m.code_challenge,
+        nonce: m.nonce,
+        created_at: m.created_at,
+        expires_at: m.expires_at,
+        used_at: m.used_at,
+    }
+}
+
+pub(crate) fn refresh_token_from(m: refresh_token::Model) -> RefreshTokenRecord {
+    RefreshTokenRecord {
+        token_hash: m.token_hash,
+        grant_id: m.grant_id,
+        client_id: m.client_id,
+        created_at: m.created_at,
+        expires_at: m.expires_at,
+        used_at: m.used_at,
     }
 }
 
@@ -126,17 +151,7 @@ impl gatehouse_oidc::Store for Database {
             )
             .await
             .map_err(oidc)?;
-        Ok(found.map(|m| CodeRecord {
-            code_hash: m.code_hash,
-            grant_id: m.grant_id,
-            client_id: m.client_id,
-            redirect_uri: m.redirect_uri,
-            code_challenge: m.code_challenge,
-            nonce: m.nonce,
-            created_at: m.created_at,
-            expires_at: m.expires_at,
-            used_at: m.used_at,
-        }))
+        Ok(found.map(code_from))
     }
 
     async fn find_code_with_grant(
@@ -228,14 +243,7 @@ impl gatehouse_oidc::Store for Database {
             )
             .await
             .map_err(oidc)?;
-        Ok(found.map(|m| RefreshTokenRecord {
-            token_hash: m.token_hash,
-            grant_id: m.grant_id,
-            client_id: m.client_id,
-            created_at: m.created_at,
-            expires_at: m.expires_at,
-            used_at: m.used_at,
-        }))
+        Ok(found.map(refresh_token_from))
     }
 
     async fn find_refresh_token_with_grant(
