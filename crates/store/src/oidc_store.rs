@@ -90,6 +90,20 @@ fn use_code(backend: DbBackend, hash: &str, now: i64) -> Statement {
         .build(backend)
 }
 
+/// PostgreSQL: the code `$2` marked used at `$1` if unused and, only then, the refresh token
+/// `$3`…`$8` (in the order of [`refresh_token_values`]) stored, in one statement.
+const USE_CODE_THEN_INSERT: &str = "WITH used AS (UPDATE authorization_codes SET used_at = $1 \
+     WHERE code_hash = $2 AND used_at IS NULL RETURNING code_hash) \
+     INSERT INTO refresh_tokens (token_hash, grant_id, client_id, created_at, expires_at, used_at) \
+     SELECT $3, $4, $5, $6, $7, $8 FROM used";
+
+/// PostgreSQL: the refresh token `$2` marked used at `$1` if unused and, only then, the refresh
+/// token `$3`…`$8` stored, in one statement.
+const USE_REFRESH_TOKEN_THEN_INSERT: &str = "WITH used AS (UPDATE refresh_tokens SET used_at = $1 \
+     WHERE token_hash = $2 AND used_at IS NULL RETURNING token_hash) \
+     INSERT INTO refresh_tokens (token_hash, grant_id, client_id, created_at, expires_at, used_at) \
+     SELECT $3, $4, $5, $6, $7, $8 FROM used";
+
 fn insert_refresh_token(backend: DbBackend, t: &RefreshTokenRecord) -> Statement {
     refresh_token::Entity::insert(refresh_model(t)).build(backend)
 }
@@ -178,6 +192,10 @@ impl gatehouse_oidc::Store for Database {
     ) -> Result<bool> {
         match refresh_token {
             None => self.use_code(code_hash, now).await,
+            Some(token) if self.conn.get_database_backend() == DbBackend::Postgres => {
+                self.mark_used_and_insert_at_once(USE_CODE_THEN_INSERT, code_hash, now, token)
+                    .await
+            }
             Some(token) => {
                 self.mark_used_then_insert(
                     self.use_code_statement(code_hash, now),
@@ -262,6 +280,11 @@ impl gatehouse_oidc::Store for Database {
         now: i64,
     ) -> Result<bool> {
         let backend = self.conn.get_database_backend();
+        if backend == DbBackend::Postgres {
+            return self
+                .mark_used_and_insert_at_once(USE_REFRESH_TOKEN_THEN_INSERT, old_hash, now, new)
+                .await;
+        }
         let mark_used = self.hot.use_refresh_token.statement(
             backend,
             || use_refresh_token(backend, "", 0),
@@ -381,6 +404,27 @@ impl Database {
             || insert_refresh_token(backend, token),
             refresh_token_values(token),
         )
+    }
+
+    /// PostgreSQL: marks a code or refresh token used, if unused, and inserts `token` only if it did,
+    /// in one statement (`sql`, a data-modifying `WITH`): one round trip where the transaction of
+    /// [`Self::mark_used_then_insert`] takes four (BEGIN, UPDATE, INSERT, COMMIT). `false`, with
+    /// nothing changed, when the row was used already; a concurrent statement waits for the row's lock
+    /// and then finds it used, as in the transaction.
+    async fn mark_used_and_insert_at_once(
+        &self,
+        sql: &str,
+        hash: &str,
+        now: i64,
+        token: &RefreshTokenRecord,
+    ) -> Result<bool> {
+        let values: Vec<sea_orm::Value> = [now.into(), hash.into()]
+            .into_iter()
+            .chain(refresh_token_values(token))
+            .collect();
+        let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+        let inserted = self.conn.execute(statement).await.map_err(oidc)?;
+        Ok(inserted.rows_affected() == 1)
     }
 
     /// Runs `mark_used` (a code or refresh token, if unused) and, if it marked one row, `insert`, in
@@ -516,6 +560,38 @@ mod tests {
             db.find_refresh_token("old").await.unwrap().unwrap().used_at,
             Some(5)
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_rotations_of_one_refresh_token_let_exactly_one_win() {
+        let (db, _dir) = test_db::fresh().await;
+        db.insert_refresh_token(&record("old")).await.unwrap();
+        let rotations: Vec<_> = (0..8)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    db.rotate_refresh_token("old", &record(&format!("new{i}")), 5)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut won = 0;
+        let mut stored = 0;
+        for (i, rotation) in rotations.into_iter().enumerate() {
+            if rotation.await.unwrap() {
+                won += 1;
+            }
+            if db
+                .find_refresh_token(&format!("new{i}"))
+                .await
+                .unwrap()
+                .is_some()
+            {
+                stored += 1;
+            }
+        }
+        assert_eq!((won, stored), (1, 1));
     }
 
     /// A grant `g` with its code `h`, stored.
