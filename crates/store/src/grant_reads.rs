@@ -222,14 +222,20 @@ mod tests {
         grant
     }
 
-    #[tokio::test]
-    async fn a_code_and_a_refresh_token_come_with_their_grant_and_person() {
-        let (db, _guard) = test_db::fresh().await;
+    /// Ann (created at 5), with a grant, its code and its refresh token.
+    async fn ann_with_a_grant(db: &Database) -> (crate::users::User, Grant) {
         let ann = db
             .create_user("ann@example.com", "Ann", "$hash", 5)
             .await
             .unwrap();
-        let grant = grant_with_code_and_refresh_token(&db, &ann.id).await;
+        let grant = grant_with_code_and_refresh_token(db, &ann.id).await;
+        (ann, grant)
+    }
+
+    #[tokio::test]
+    async fn a_code_and_a_refresh_token_come_with_their_grant_and_person() {
+        let (db, _guard) = test_db::fresh().await;
+        let (ann, grant) = ann_with_a_grant(&db).await;
         let claims = UserClaims {
             sub: ann.id.clone(),
             email: "ann@example.com".into(),
@@ -269,11 +275,7 @@ mod tests {
     #[tokio::test]
     async fn a_disabled_or_missing_person_and_a_revoked_grant_show() {
         let (db, _guard) = test_db::fresh().await;
-        let ann = db
-            .create_user("ann@example.com", "Ann", "$hash", 5)
-            .await
-            .unwrap();
-        grant_with_code_and_refresh_token(&db, &ann.id).await;
+        let (ann, _) = ann_with_a_grant(&db).await;
         db.disable_user(&ann.id, 7).await.unwrap();
         db.revoke_grant("g", 8).await.unwrap();
         let (_, found) = db.find_code_with_grant("code").await.unwrap().unwrap();
@@ -296,11 +298,7 @@ mod tests {
     #[tokio::test]
     async fn an_access_token_s_revocation_comes_with_its_grant() {
         let (db, _guard) = test_db::fresh().await;
-        let ann = db
-            .create_user("ann@example.com", "Ann", "$hash", 5)
-            .await
-            .unwrap();
-        let grant = grant_with_code_and_refresh_token(&db, &ann.id).await;
+        let (ann, grant) = ann_with_a_grant(&db).await;
         let (revoked, found) = db.access_token_grant("jti", "g").await.unwrap().unwrap();
         assert!(!revoked);
         assert_eq!(found.grant, grant);
