@@ -90,15 +90,13 @@ fn use_code(backend: DbBackend, hash: &str, now: i64) -> Statement {
         .build(backend)
 }
 
-/// PostgreSQL: the code `$2` marked used at `$1` if unused and, only then, the refresh token
-/// `$3`…`$8` (in the order of [`refresh_token_values`]) stored, in one statement.
+/// See [`Spent::then_insert`].
 const USE_CODE_THEN_INSERT: &str = "WITH used AS (UPDATE authorization_codes SET used_at = $1 \
      WHERE code_hash = $2 AND used_at IS NULL RETURNING code_hash) \
      INSERT INTO refresh_tokens (token_hash, grant_id, client_id, created_at, expires_at, used_at) \
      SELECT $3, $4, $5, $6, $7, $8 FROM used";
 
-/// PostgreSQL: the refresh token `$2` marked used at `$1` if unused and, only then, the refresh
-/// token `$3`…`$8` stored, in one statement.
+/// See [`Spent::then_insert`].
 const USE_REFRESH_TOKEN_THEN_INSERT: &str = "WITH used AS (UPDATE refresh_tokens SET used_at = $1 \
      WHERE token_hash = $2 AND used_at IS NULL RETURNING token_hash) \
      INSERT INTO refresh_tokens (token_hash, grant_id, client_id, created_at, expires_at, used_at) \
@@ -192,16 +190,9 @@ impl gatehouse_oidc::Store for Database {
     ) -> Result<bool> {
         match refresh_token {
             None => self.use_code(code_hash, now).await,
-            Some(token) if self.conn.get_database_backend() == DbBackend::Postgres => {
-                self.mark_used_and_insert_at_once(USE_CODE_THEN_INSERT, code_hash, now, token)
-                    .await
-            }
             Some(token) => {
-                self.mark_used_then_insert(
-                    self.use_code_statement(code_hash, now),
-                    self.insert_refresh_token_statement(token),
-                )
-                .await
+                self.mark_used_then_insert(Spent::Code, code_hash, now, token)
+                    .await
             }
         }
     }
@@ -279,18 +270,7 @@ impl gatehouse_oidc::Store for Database {
         new: &RefreshTokenRecord,
         now: i64,
     ) -> Result<bool> {
-        let backend = self.conn.get_database_backend();
-        if backend == DbBackend::Postgres {
-            return self
-                .mark_used_and_insert_at_once(USE_REFRESH_TOKEN_THEN_INSERT, old_hash, now, new)
-                .await;
-        }
-        let mark_used = self.hot.use_refresh_token.statement(
-            backend,
-            || use_refresh_token(backend, "", 0),
-            [now.into(), old_hash.into()],
-        );
-        self.mark_used_then_insert(mark_used, self.insert_refresh_token_statement(new))
+        self.mark_used_then_insert(Spent::RefreshToken, old_hash, now, new)
             .await
     }
 
@@ -406,39 +386,67 @@ impl Database {
         )
     }
 
-    /// PostgreSQL: marks a code or refresh token used, if unused, and inserts `token` only if it did,
-    /// in one statement (`sql`, a data-modifying `WITH`): one round trip where the transaction of
-    /// [`Self::mark_used_then_insert`] takes four (BEGIN, UPDATE, INSERT, COMMIT). `false`, with
-    /// nothing changed, when the row was used already; a concurrent statement waits for the row's lock
-    /// and then finds it used, as in the transaction.
-    async fn mark_used_and_insert_at_once(
+    /// Marks the code or refresh token `hash` used at `now`, if it is unused, and only then stores
+    /// `token`: `false`, with nothing changed, when it was used already.
+    ///
+    /// On PostgreSQL that is one statement (a data-modifying `WITH`): one round trip where a
+    /// transaction takes four (BEGIN, UPDATE, INSERT, COMMIT); a concurrent statement waits for the
+    /// row's lock and then finds it used, as in the transaction. SQLite has no data-modifying `WITH`
+    /// and runs the two statements in one transaction, which costs it no round trips.
+    async fn mark_used_then_insert(
         &self,
-        sql: &str,
+        spent: Spent,
         hash: &str,
         now: i64,
         token: &RefreshTokenRecord,
     ) -> Result<bool> {
-        let values: Vec<sea_orm::Value> = [now.into(), hash.into()]
-            .into_iter()
-            .chain(refresh_token_values(token))
-            .collect();
-        let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
-        let inserted = self.conn.execute(statement).await.map_err(oidc)?;
-        Ok(inserted.rows_affected() == 1)
-    }
-
-    /// Runs `mark_used` (a code or refresh token, if unused) and, if it marked one row, `insert`, in
-    /// one transaction: `false`, with nothing changed, when the row was used already.
-    async fn mark_used_then_insert(&self, mark_used: Statement, insert: Statement) -> Result<bool> {
+        let backend = self.conn.get_database_backend();
+        if backend == DbBackend::Postgres {
+            let values: Vec<sea_orm::Value> = [now.into(), hash.into()]
+                .into_iter()
+                .chain(refresh_token_values(token))
+                .collect();
+            let statement = Statement::from_sql_and_values(backend, spent.then_insert(), values);
+            let inserted = self.conn.execute(statement).await.map_err(oidc)?;
+            return Ok(inserted.rows_affected() == 1);
+        }
+        let mark_used = match spent {
+            Spent::Code => self.use_code_statement(hash, now),
+            Spent::RefreshToken => self.hot.use_refresh_token.statement(
+                backend,
+                || use_refresh_token(backend, "", 0),
+                [now.into(), hash.into()],
+            ),
+        };
         let txn = self.conn.begin().await.map_err(oidc)?;
         let used = txn.execute(mark_used).await.map_err(oidc)?;
         if used.rows_affected() != 1 {
             txn.rollback().await.map_err(oidc)?;
             return Ok(false);
         }
-        txn.execute(insert).await.map_err(oidc)?;
+        txn.execute(self.insert_refresh_token_statement(token))
+            .await
+            .map_err(oidc)?;
         txn.commit().await.map_err(oidc)?;
         Ok(true)
+    }
+}
+
+/// What a redemption marks used before it stores a new refresh token.
+#[derive(Debug, Clone, Copy)]
+enum Spent {
+    Code,
+    RefreshToken,
+}
+
+impl Spent {
+    /// PostgreSQL: the row `$2` marked used at `$1` if unused and, only then, the refresh token
+    /// `$3`…`$8` (in the order of [`refresh_token_values`]) stored, in one statement.
+    fn then_insert(self) -> &'static str {
+        match self {
+            Self::Code => USE_CODE_THEN_INSERT,
+            Self::RefreshToken => USE_REFRESH_TOKEN_THEN_INSERT,
+        }
     }
 }
 
@@ -555,6 +563,11 @@ mod tests {
                 .await
                 .unwrap()
         );
+        assert_eq!(
+            db.find_refresh_token("new1").await.unwrap(),
+            Some(record("new1")),
+            "stored as given, every column in its place"
+        );
         assert!(db.find_refresh_token("new2").await.unwrap().is_none());
         assert_eq!(
             db.find_refresh_token("old").await.unwrap().unwrap().used_at,
@@ -650,6 +663,7 @@ mod tests {
         assert!(!db.redeem_code("h", 3, Some(&second)).await.unwrap());
         assert!(!db.redeem_code("h", 3, None).await.unwrap());
         assert!(db.find_refresh_token("first").await.unwrap().is_some());
+        assert_eq!(db.find_refresh_token("first").await.unwrap(), Some(first));
         assert!(db.find_refresh_token("second").await.unwrap().is_none());
         assert_eq!(db.find_code("h").await.unwrap().unwrap().used_at, Some(2));
     }
