@@ -92,7 +92,6 @@ pub struct StoredKey {
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
     async fn insert_grant_and_code(&self, grant: &Grant, code: &CodeRecord) -> Result<()>;
-    async fn find_code(&self, code_hash: &str) -> Result<Option<CodeRecord>>;
     /// The code with its grant and the grant's person, in one statement (a code whose grant is gone
     /// is not found).
     async fn find_code_with_grant(
@@ -110,7 +109,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         refresh_token: Option<&RefreshTokenRecord>,
     ) -> Result<bool>;
 
-    async fn grant(&self, grant_id: &str) -> Result<Option<Grant>>;
     async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<()>;
     /// Revokes the grants made in a browser session, except those with `offline_access`.
     async fn revoke_session_grants(&self, session_hash: &str, now: i64) -> Result<()>;

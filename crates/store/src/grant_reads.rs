@@ -183,6 +183,21 @@ mod tests {
     use super::*;
     use crate::test_db;
 
+    /// The code `code` of the grant `g`.
+    fn code() -> CodeRecord {
+        CodeRecord {
+            code_hash: "code".into(),
+            grant_id: "g".into(),
+            client_id: "c".into(),
+            redirect_uri: "https://app/cb".into(),
+            code_challenge: Some("challenge".into()),
+            nonce: None,
+            created_at: 1,
+            expires_at: 60,
+            used_at: None,
+        }
+    }
+
     /// A grant of `user_id`'s, with a code `code` and a refresh token `refresh` hanging off it.
     async fn grant_with_code_and_refresh_token(db: &Database, user_id: &str) -> Grant {
         let grant = Grant {
@@ -197,18 +212,7 @@ mod tests {
             created_at: 1,
             revoked_at: None,
         };
-        let code = CodeRecord {
-            code_hash: "code".into(),
-            grant_id: "g".into(),
-            client_id: "c".into(),
-            redirect_uri: "https://app/cb".into(),
-            code_challenge: Some("challenge".into()),
-            nonce: None,
-            created_at: 1,
-            expires_at: 60,
-            used_at: None,
-        };
-        db.insert_grant_and_code(&grant, &code).await.unwrap();
+        db.insert_grant_and_code(&grant, &code()).await.unwrap();
         db.insert_refresh_token(&RefreshTokenRecord {
             token_hash: "refresh".into(),
             grant_id: "g".into(),
@@ -249,8 +253,8 @@ mod tests {
             user: Some(claims),
         };
 
-        let (code, found) = db.find_code_with_grant("code").await.unwrap().unwrap();
-        assert_eq!(code, db.find_code("code").await.unwrap().unwrap());
+        let (found_code, found) = db.find_code_with_grant("code").await.unwrap().unwrap();
+        assert_eq!(found_code, code());
         assert_eq!(found, expected);
         let (token, found) = db
             .find_refresh_token_with_grant("refresh")

@@ -154,18 +154,6 @@ impl gatehouse_oidc::Store for Database {
         txn.commit().await.map_err(oidc)
     }
 
-    async fn find_code(&self, code_hash: &str) -> Result<Option<CodeRecord>> {
-        let found = self
-            .read_by_key::<authorization_code::Model>(
-                &self.hot.code,
-                |backend| authorization_code::Entity::find_by_id("").build(backend),
-                code_hash,
-            )
-            .await
-            .map_err(oidc)?;
-        Ok(found.map(code_from))
-    }
-
     async fn find_code_with_grant(
         &self,
         code_hash: &str,
@@ -195,18 +183,6 @@ impl gatehouse_oidc::Store for Database {
                     .await
             }
         }
-    }
-
-    async fn grant(&self, grant_id: &str) -> Result<Option<Grant>> {
-        Ok(self
-            .read_by_key::<grant::Model>(
-                &self.hot.grant,
-                |backend| grant::Entity::find_by_id("").build(backend),
-                grant_id,
-            )
-            .await
-            .map_err(oidc)?
-            .map(grant_from))
     }
 
     async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<()> {
@@ -640,11 +616,13 @@ mod tests {
     async fn code_is_used_exactly_once() {
         let (db, _dir) = test_db::fresh().await;
         let grant = grant_and_code(&db).await;
-        assert_eq!(db.grant("g").await.unwrap().unwrap(), grant);
+        let stored_grant =
+            || async { db.find_code_with_grant("h").await.unwrap().unwrap().1.grant };
+        assert_eq!(stored_grant().await, grant);
         assert!(db.use_code("h", 2).await.unwrap());
         assert!(!db.use_code("h", 3).await.unwrap());
         db.revoke_grant("g", 4).await.unwrap();
-        assert_eq!(db.grant("g").await.unwrap().unwrap().revoked_at, Some(4));
+        assert_eq!(stored_grant().await.revoked_at, Some(4));
     }
 
     #[tokio::test]
@@ -665,6 +643,14 @@ mod tests {
         assert!(db.find_refresh_token("first").await.unwrap().is_some());
         assert_eq!(db.find_refresh_token("first").await.unwrap(), Some(first));
         assert!(db.find_refresh_token("second").await.unwrap().is_none());
-        assert_eq!(db.find_code("h").await.unwrap().unwrap().used_at, Some(2));
+        assert_eq!(
+            db.find_code_with_grant("h")
+                .await
+                .unwrap()
+                .unwrap()
+                .0
+                .used_at,
+            Some(2)
+        );
     }
 }
