@@ -46,7 +46,7 @@ impl Provider {
         if record.used_at.is_some() || record.expires_at <= now {
             return Ok(inactive);
         }
-        let (Some(grant), Some(user)) = (found.live_grant(), found.active_user()) else {
+        let Some((grant, user)) = found.into_live_and_active() else {
             return Ok(inactive);
         };
         Ok(json!({

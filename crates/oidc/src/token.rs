@@ -185,10 +185,7 @@ impl Provider {
             None if self.store.access_token_revoked(&claims.jti).await? => return Err(invalid()),
             None => None,
             Some(grant_id) => match self.store.access_token_grant(&claims.jti, grant_id).await? {
-                Some((false, found)) => match (found.live_grant(), found.active_user()) {
-                    (Some(grant), Some(user)) => Some((grant.clone(), user.clone())),
-                    _ => return Err(invalid()),
-                },
+                Some((false, found)) => Some(found.into_live_and_active().ok_or_else(invalid)?),
                 _ => return Err(invalid()),
             },
         };
