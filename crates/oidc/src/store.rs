@@ -87,6 +87,32 @@ impl GrantAndUser {
     }
 }
 
+/// What becomes of a code or refresh token the store found: the provider decides, from the record,
+/// its grant and its person, while the store holds them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redemption {
+    /// Nothing is written.
+    Keep,
+    /// It was presented again after its use: its grant, and so everything issued with it, is revoked
+    /// (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+    RevokeGrant,
+    /// It is marked used and then, only if it was still unused, this refresh token is stored with it.
+    /// If another request used it first, its grant is revoked instead.
+    Spend(Option<RefreshTokenRecord>),
+}
+
+/// What the store did for a redemption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redeemed {
+    /// No such code or refresh token (or its grant is gone): nothing was decided.
+    NotFound,
+    /// The decision was carried out.
+    Done,
+    /// [`Redemption::Spend`] found it used by another request meanwhile: its grant was revoked and
+    /// nothing stored.
+    UsedMeanwhile,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredKey {
     pub kid: String,
@@ -101,22 +127,15 @@ pub struct StoredKey {
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
     async fn insert_grant_and_code(&self, grant: &Grant, code: &CodeRecord) -> Result<()>;
-    /// The code with its grant and the grant's person, in one statement (a code whose grant is gone
-    /// is not found).
-    async fn find_code_with_grant(
-        &self,
-        code_hash: &str,
-    ) -> Result<Option<(CodeRecord, GrantAndUser)>>;
-    /// Marks the code used if it was not; `false` when another request used it first.
-    async fn use_code(&self, code_hash: &str, now: i64) -> Result<bool>;
-    /// Marks the code used if it was not and, in the same transaction, stores `refresh_token`:
-    /// `false` (and nothing stored) when another request used the code first.
+    /// Finds the code with its grant and the grant's person, lets `decide` say what becomes of it,
+    /// and does that: on SQLite all in one write transaction, so no other request comes between the
+    /// read and the write.
     async fn redeem_code(
         &self,
         code_hash: &str,
         now: i64,
-        refresh_token: Option<&RefreshTokenRecord>,
-    ) -> Result<bool>;
+        decide: &mut (dyn FnMut(CodeRecord, GrantAndUser) -> Redemption + Send),
+    ) -> Result<Redeemed>;
 
     async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<()>;
     /// Revokes the grants made in a browser session, except those with `offline_access`.
@@ -130,14 +149,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         token_hash: &str,
     ) -> Result<Option<(RefreshTokenRecord, GrantAndUser)>>;
-    /// Marks `old_hash` used and stores `new` in one transaction; `false` (and nothing stored) when
-    /// another request used `old_hash` first.
-    async fn rotate_refresh_token(
+    /// Finds the refresh token with its grant and the grant's person, lets `decide` say what becomes
+    /// of it, and does that, as [`redeem_code`](Self::redeem_code) does.
+    async fn redeem_refresh_token(
         &self,
-        old_hash: &str,
-        new: &RefreshTokenRecord,
+        token_hash: &str,
         now: i64,
-    ) -> Result<bool>;
+        decide: &mut (dyn FnMut(RefreshTokenRecord, GrantAndUser) -> Redemption + Send),
+    ) -> Result<Redeemed>;
 
     async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<()>;
     async fn access_token_revoked(&self, jti: &str) -> Result<bool>;

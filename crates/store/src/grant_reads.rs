@@ -9,7 +9,7 @@ use gatehouse_oidc::store::{CodeRecord, GrantAndUser, RefreshTokenRecord, UserCl
 use sea_orm::{ConnectionTrait as _, DbBackend, DbErr, FromQueryResult, QueryResult, Statement};
 
 use crate::Database;
-use crate::entities::grant;
+use crate::entities::{authorization_code, grant, refresh_token};
 use crate::fixed_sql::FixedSql;
 use crate::oidc_store::{code_from, grant_from, refresh_token_from};
 
@@ -36,44 +36,35 @@ struct ClaimsRow {
 }
 
 impl Database {
+    /// The code `code_hash` with its grant and person (redemptions read it inside their
+    /// transaction: [`crate::redemption`]).
+    #[cfg(test)]
     pub(crate) async fn code_with_grant(
         &self,
         code_hash: &str,
     ) -> Result<Option<(CodeRecord, GrantAndUser)>, DbErr> {
-        let sql = || {
-            format!(
-                "SELECT c.code_hash AS code_hash, c.grant_id AS grant_id, c.client_id AS client_id, \
-                 c.redirect_uri AS redirect_uri, c.code_challenge AS code_challenge, \
-                 c.nonce AS nonce, c.created_at AS created_at, c.expires_at AS expires_at, \
-                 c.used_at AS used_at, {GRANT_AND_USER} \
-                 FROM authorization_codes c JOIN grants g ON g.id = c.grant_id {JOIN_USER} \
-                 WHERE c.code_hash = ?"
-            )
-        };
-        self.read_with_grant(&self.hot.code_with_grant, sql, code_hash, code_from)
-            .await
+        self.read_with_grant(code_hash).await
     }
 
+    /// The refresh token `token_hash` with its grant and person.
     pub(crate) async fn refresh_token_with_grant(
         &self,
         token_hash: &str,
     ) -> Result<Option<(RefreshTokenRecord, GrantAndUser)>, DbErr> {
-        let sql = || {
-            format!(
-                "SELECT t.token_hash AS token_hash, t.grant_id AS grant_id, \
-                 t.client_id AS client_id, t.created_at AS created_at, \
-                 t.expires_at AS expires_at, t.used_at AS used_at, {GRANT_AND_USER} \
-                 FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id {JOIN_USER} \
-                 WHERE t.token_hash = ?"
-            )
-        };
-        self.read_with_grant(
-            &self.hot.refresh_token_with_grant,
-            sql,
-            token_hash,
-            refresh_token_from,
-        )
-        .await
+        self.read_with_grant(token_hash).await
+    }
+
+    /// The code or refresh token `key` with its grant and person.
+    async fn read_with_grant<R: ReadWithGrant>(
+        &self,
+        key: &str,
+    ) -> Result<Option<(R, GrantAndUser)>, DbErr> {
+        let statement = R::with_grant(self, key);
+        self.conn
+            .query_one(statement)
+            .await?
+            .map(|row| R::with_grant_from(&row))
+            .transpose()
     }
 
     pub(crate) async fn access_token_with_grant(
@@ -101,20 +92,20 @@ impl Database {
         Ok(Some((revoked, grant_and_user(&row)?)))
     }
 
-    /// The record whose key is `key` (its columns unprefixed, read as `M`, made a record by `record`)
-    /// with its grant and person, by the text `sql` makes.
-    async fn read_with_grant<M: FromQueryResult, R>(
+    /// The statement for the text `sql` makes (kept in `fixed`), with `values` bound in the order of
+    /// its `?`s.
+    fn fixed_statement<const N: usize>(
         &self,
         fixed: &FixedSql,
         sql: impl FnOnce() -> String,
-        key: &str,
-        record: impl FnOnce(M) -> R,
-    ) -> Result<Option<(R, GrantAndUser)>, DbErr> {
-        let Some(row) = self.read_one(fixed, sql, [key.into()]).await? else {
-            return Ok(None);
-        };
-        let found = record(M::from_query_result(&row, "")?);
-        Ok(Some((found, grant_and_user(&row)?)))
+        values: [sea_orm::Value; N],
+    ) -> Statement {
+        let backend = self.conn.get_database_backend();
+        fixed.statement(
+            backend,
+            || Statement::from_string(backend, numbered(backend, &sql())),
+            values,
+        )
     }
 
     /// The one row (or none) of the text `sql` makes, with `values` bound in the order of its `?`s.
@@ -124,13 +115,58 @@ impl Database {
         sql: impl FnOnce() -> String,
         values: [sea_orm::Value; N],
     ) -> Result<Option<QueryResult>, DbErr> {
-        let backend = self.conn.get_database_backend();
-        let statement = fixed.statement(
-            backend,
-            || Statement::from_string(backend, numbered(backend, &sql())),
-            values,
-        );
+        let statement = self.fixed_statement(fixed, sql, values);
         self.conn.query_one(statement).await
+    }
+}
+
+/// A code or a refresh token: read by its hash together with its grant and the grant's person, in
+/// one statement that runs on the database or inside a transaction.
+pub(crate) trait ReadWithGrant: Sized {
+    /// The statement that reads the record `key` with its grant and person.
+    fn with_grant(db: &Database, key: &str) -> Statement;
+    /// The record and its grant and person, from a row of [`with_grant`](Self::with_grant).
+    fn with_grant_from(row: &QueryResult) -> Result<(Self, GrantAndUser), DbErr>;
+}
+
+impl ReadWithGrant for CodeRecord {
+    fn with_grant(db: &Database, code_hash: &str) -> Statement {
+        let sql = || {
+            format!(
+                "SELECT c.code_hash AS code_hash, c.grant_id AS grant_id, c.client_id AS client_id, \
+                 c.redirect_uri AS redirect_uri, c.code_challenge AS code_challenge, \
+                 c.nonce AS nonce, c.created_at AS created_at, c.expires_at AS expires_at, \
+                 c.used_at AS used_at, {GRANT_AND_USER} \
+                 FROM authorization_codes c JOIN grants g ON g.id = c.grant_id {JOIN_USER} \
+                 WHERE c.code_hash = ?"
+            )
+        };
+        db.fixed_statement(&db.hot.code_with_grant, sql, [code_hash.into()])
+    }
+
+    fn with_grant_from(row: &QueryResult) -> Result<(Self, GrantAndUser), DbErr> {
+        let code = code_from(authorization_code::Model::from_query_result(row, "")?);
+        Ok((code, grant_and_user(row)?))
+    }
+}
+
+impl ReadWithGrant for RefreshTokenRecord {
+    fn with_grant(db: &Database, token_hash: &str) -> Statement {
+        let sql = || {
+            format!(
+                "SELECT t.token_hash AS token_hash, t.grant_id AS grant_id, \
+                 t.client_id AS client_id, t.created_at AS created_at, \
+                 t.expires_at AS expires_at, t.used_at AS used_at, {GRANT_AND_USER} \
+                 FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id {JOIN_USER} \
+                 WHERE t.token_hash = ?"
+            )
+        };
+        db.fixed_statement(&db.hot.refresh_token_with_grant, sql, [token_hash.into()])
+    }
+
+    fn with_grant_from(row: &QueryResult) -> Result<(Self, GrantAndUser), DbErr> {
+        let token = refresh_token_from(refresh_token::Model::from_query_result(row, "")?);
+        Ok((token, grant_and_user(row)?))
     }
 }
 
@@ -253,7 +289,7 @@ mod tests {
             user: Some(claims),
         };
 
-        let (found_code, found) = db.find_code_with_grant("code").await.unwrap().unwrap();
+        let (found_code, found) = db.code_with_grant("code").await.unwrap().unwrap();
         assert_eq!(found_code, code());
         assert_eq!(found, expected);
         let (token, found) = db
@@ -267,7 +303,7 @@ mod tests {
         );
         assert_eq!(found, expected);
 
-        assert!(db.find_code_with_grant("other").await.unwrap().is_none());
+        assert!(db.code_with_grant("other").await.unwrap().is_none());
         assert!(
             db.find_refresh_token_with_grant("other")
                 .await
@@ -282,7 +318,7 @@ mod tests {
         let (ann, _) = ann_with_a_grant(&db).await;
         db.disable_user(&ann.id, 7).await.unwrap();
         db.revoke_grant("g", 8).await.unwrap();
-        let (_, found) = db.find_code_with_grant("code").await.unwrap().unwrap();
+        let (_, found) = db.code_with_grant("code").await.unwrap().unwrap();
         assert_eq!(found.grant.revoked_at, Some(8));
         assert!(found.live_grant().is_none());
         assert!(found.user.as_ref().unwrap().disabled);

@@ -20,6 +20,7 @@ mod grant_reads;
 mod oidc_store;
 pub mod outbox;
 pub mod password_resets;
+mod redemption;
 pub mod retention;
 pub mod sessions;
 pub mod sign_in_links;

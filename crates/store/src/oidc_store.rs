@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use gatehouse_oidc::error::Result;
 use gatehouse_oidc::keys::SigningAlg;
 use gatehouse_oidc::scope::Scopes;
-use gatehouse_oidc::store::{CodeRecord, Grant, GrantAndUser, RefreshTokenRecord, StoredKey};
+use gatehouse_oidc::store::{
+    CodeRecord, Grant, GrantAndUser, Redeemed, Redemption, RefreshTokenRecord, StoredKey,
+};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait as _, DbBackend, EntityTrait as _,
@@ -15,6 +17,7 @@ use crate::entities::{
     authorization_code, grant, refresh_token, revoked_access_token, signing_key,
 };
 use crate::error::oidc;
+use crate::redemption::revoke_grant;
 use crate::{Database, json_list, parse_json_list};
 
 fn grant_model(g: &Grant) -> grant::ActiveModel {
@@ -72,42 +75,12 @@ pub(crate) fn refresh_token_from(m: refresh_token::Model) -> RefreshTokenRecord 
     }
 }
 
-/// Marks the refresh token `hash` used at `now`, if it is unused: the values are `now`, then `hash`.
-fn use_refresh_token(backend: DbBackend, hash: &str, now: i64) -> Statement {
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
-        .filter(refresh_token::Column::TokenHash.eq(hash))
-        .filter(refresh_token::Column::UsedAt.is_null())
-        .build(backend)
-}
-
-/// Marks the code `hash` used at `now`, if it is unused: the values are `now`, then `hash`.
-fn use_code(backend: DbBackend, hash: &str, now: i64) -> Statement {
-    authorization_code::Entity::update_many()
-        .col_expr(authorization_code::Column::UsedAt, Expr::value(now))
-        .filter(authorization_code::Column::CodeHash.eq(hash))
-        .filter(authorization_code::Column::UsedAt.is_null())
-        .build(backend)
-}
-
-/// See [`Spent::then_insert`].
-const USE_CODE_THEN_INSERT: &str = "WITH used AS (UPDATE authorization_codes SET used_at = $1 \
-     WHERE code_hash = $2 AND used_at IS NULL RETURNING code_hash) \
-     INSERT INTO refresh_tokens (token_hash, grant_id, client_id, created_at, expires_at, used_at) \
-     SELECT $3, $4, $5, $6, $7, $8 FROM used";
-
-/// See [`Spent::then_insert`].
-const USE_REFRESH_TOKEN_THEN_INSERT: &str = "WITH used AS (UPDATE refresh_tokens SET used_at = $1 \
-     WHERE token_hash = $2 AND used_at IS NULL RETURNING token_hash) \
-     INSERT INTO refresh_tokens (token_hash, grant_id, client_id, created_at, expires_at, used_at) \
-     SELECT $3, $4, $5, $6, $7, $8 FROM used";
-
-fn insert_refresh_token(backend: DbBackend, t: &RefreshTokenRecord) -> Statement {
+pub(crate) fn insert_refresh_token(backend: DbBackend, t: &RefreshTokenRecord) -> Statement {
     refresh_token::Entity::insert(refresh_model(t)).build(backend)
 }
 
 /// The values of [`insert_refresh_token`], in its columns' order (a test holds the two together).
-fn refresh_token_values(t: &RefreshTokenRecord) -> [sea_orm::Value; 6] {
+pub(crate) fn refresh_token_values(t: &RefreshTokenRecord) -> [sea_orm::Value; 6] {
     [
         t.token_hash.clone().into(),
         t.grant_id.clone().into(),
@@ -154,43 +127,19 @@ impl gatehouse_oidc::Store for Database {
         txn.commit().await.map_err(oidc)
     }
 
-    async fn find_code_with_grant(
-        &self,
-        code_hash: &str,
-    ) -> Result<Option<(CodeRecord, GrantAndUser)>> {
-        self.code_with_grant(code_hash).await.map_err(oidc)
-    }
-
-    async fn use_code(&self, code_hash: &str, now: i64) -> Result<bool> {
-        let used = self
-            .conn
-            .execute(self.use_code_statement(code_hash, now))
-            .await
-            .map_err(oidc)?;
-        Ok(used.rows_affected() == 1)
-    }
-
     async fn redeem_code(
         &self,
         code_hash: &str,
         now: i64,
-        refresh_token: Option<&RefreshTokenRecord>,
-    ) -> Result<bool> {
-        match refresh_token {
-            None => self.use_code(code_hash, now).await,
-            Some(token) => {
-                self.mark_used_then_insert(Spent::Code, code_hash, now, token)
-                    .await
-            }
-        }
+        decide: &mut (dyn FnMut(CodeRecord, GrantAndUser) -> Redemption + Send),
+    ) -> Result<Redeemed> {
+        self.redeem(code_hash, now, decide).await.map_err(oidc)
     }
 
     async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<()> {
-        grant::Entity::update_many()
-            .col_expr(grant::Column::RevokedAt, Expr::value(now))
-            .filter(grant::Column::Id.eq(grant_id))
-            .filter(grant::Column::RevokedAt.is_null())
-            .exec(&self.conn)
+        let backend = self.conn.get_database_backend();
+        self.conn
+            .execute(revoke_grant(backend, grant_id, now))
             .await
             .map_err(oidc)?;
         Ok(())
@@ -240,14 +189,13 @@ impl gatehouse_oidc::Store for Database {
             .map_err(oidc)
     }
 
-    async fn rotate_refresh_token(
+    async fn redeem_refresh_token(
         &self,
-        old_hash: &str,
-        new: &RefreshTokenRecord,
+        token_hash: &str,
         now: i64,
-    ) -> Result<bool> {
-        self.mark_used_then_insert(Spent::RefreshToken, old_hash, now, new)
-            .await
+        decide: &mut (dyn FnMut(RefreshTokenRecord, GrantAndUser) -> Redemption + Send),
+    ) -> Result<Redeemed> {
+        self.redeem(token_hash, now, decide).await.map_err(oidc)
     }
 
     async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<()> {
@@ -344,85 +292,13 @@ impl gatehouse_oidc::Store for Database {
 }
 
 impl Database {
-    fn use_code_statement(&self, code_hash: &str, now: i64) -> Statement {
-        let backend = self.conn.get_database_backend();
-        self.hot.use_code.statement(
-            backend,
-            || use_code(backend, "", 0),
-            [now.into(), code_hash.into()],
-        )
-    }
-
-    fn insert_refresh_token_statement(&self, token: &RefreshTokenRecord) -> Statement {
+    pub(crate) fn insert_refresh_token_statement(&self, token: &RefreshTokenRecord) -> Statement {
         let backend = self.conn.get_database_backend();
         self.hot.insert_refresh_token.statement(
             backend,
             || insert_refresh_token(backend, token),
             refresh_token_values(token),
         )
-    }
-
-    /// Marks the code or refresh token `hash` used at `now`, if it is unused, and only then stores
-    /// `token`: `false`, with nothing changed, when it was used already.
-    ///
-    /// On PostgreSQL that is one statement (a data-modifying `WITH`): one round trip where a
-    /// transaction takes four (BEGIN, UPDATE, INSERT, COMMIT); a concurrent statement waits for the
-    /// row's lock and then finds it used, as in the transaction. SQLite has no data-modifying `WITH`
-    /// and runs the two statements in one transaction, which costs it no round trips.
-    async fn mark_used_then_insert(
-        &self,
-        spent: Spent,
-        hash: &str,
-        now: i64,
-        token: &RefreshTokenRecord,
-    ) -> Result<bool> {
-        let backend = self.conn.get_database_backend();
-        if backend == DbBackend::Postgres {
-            let values: Vec<sea_orm::Value> = [now.into(), hash.into()]
-                .into_iter()
-                .chain(refresh_token_values(token))
-                .collect();
-            let statement = Statement::from_sql_and_values(backend, spent.then_insert(), values);
-            let inserted = self.conn.execute(statement).await.map_err(oidc)?;
-            return Ok(inserted.rows_affected() == 1);
-        }
-        let mark_used = match spent {
-            Spent::Code => self.use_code_statement(hash, now),
-            Spent::RefreshToken => self.hot.use_refresh_token.statement(
-                backend,
-                || use_refresh_token(backend, "", 0),
-                [now.into(), hash.into()],
-            ),
-        };
-        let txn = self.conn.begin().await.map_err(oidc)?;
-        let used = txn.execute(mark_used).await.map_err(oidc)?;
-        if used.rows_affected() != 1 {
-            txn.rollback().await.map_err(oidc)?;
-            return Ok(false);
-        }
-        txn.execute(self.insert_refresh_token_statement(token))
-            .await
-            .map_err(oidc)?;
-        txn.commit().await.map_err(oidc)?;
-        Ok(true)
-    }
-}
-
-/// What a redemption marks used before it stores a new refresh token.
-#[derive(Debug, Clone, Copy)]
-enum Spent {
-    Code,
-    RefreshToken,
-}
-
-impl Spent {
-    /// PostgreSQL: the row `$2` marked used at `$1` if unused and, only then, the refresh token
-    /// `$3`…`$8` (in the order of [`refresh_token_values`]) stored, in one statement.
-    fn then_insert(self) -> &'static str {
-        match self {
-            Self::Code => USE_CODE_THEN_INSERT,
-            Self::RefreshToken => USE_REFRESH_TOKEN_THEN_INSERT,
-        }
     }
 }
 
@@ -443,41 +319,6 @@ mod tests {
 
     use super::*;
     use crate::test_db;
-
-    fn record(hash: &str) -> RefreshTokenRecord {
-        RefreshTokenRecord {
-            token_hash: hash.into(),
-            grant_id: "g".into(),
-            client_id: "c".into(),
-            created_at: 1,
-            expires_at: 100,
-            used_at: None,
-        }
-    }
-
-    #[test]
-    fn fixed_writes_bind_their_values_in_the_order_of_their_text() {
-        let token = RefreshTokenRecord {
-            used_at: Some(7),
-            ..record("new")
-        };
-        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
-            let built = insert_refresh_token(backend, &token);
-            assert_eq!(
-                built.values.unwrap().0,
-                refresh_token_values(&token).to_vec()
-            );
-            for built in [
-                use_refresh_token(backend, "old", 42),
-                use_code(backend, "old", 42),
-            ] {
-                assert_eq!(
-                    built.values.unwrap().0,
-                    vec![sea_orm::Value::from(42_i64), sea_orm::Value::from("old")]
-                );
-            }
-        }
-    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn nodes_starting_together_on_a_fresh_database_share_one_set_of_keys() {
@@ -523,134 +364,5 @@ mod tests {
         // Rotation retires the old key first, so it is allowed.
         db.rotate_signing_keys(&[key(3)], 3).await.unwrap();
         assert_eq!(db.signing_keys().await.unwrap().len(), 2);
-    }
-
-    #[tokio::test]
-    async fn refresh_token_rotates_exactly_once() {
-        let (db, _dir) = test_db::fresh().await;
-        db.insert_refresh_token(&record("old")).await.unwrap();
-        assert!(
-            db.rotate_refresh_token("old", &record("new1"), 5)
-                .await
-                .unwrap()
-        );
-        assert!(
-            !db.rotate_refresh_token("old", &record("new2"), 6)
-                .await
-                .unwrap()
-        );
-        assert_eq!(
-            db.find_refresh_token("new1").await.unwrap(),
-            Some(record("new1")),
-            "stored as given, every column in its place"
-        );
-        assert!(db.find_refresh_token("new2").await.unwrap().is_none());
-        assert_eq!(
-            db.find_refresh_token("old").await.unwrap().unwrap().used_at,
-            Some(5)
-        );
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrent_rotations_of_one_refresh_token_let_exactly_one_win() {
-        let (db, _dir) = test_db::fresh().await;
-        db.insert_refresh_token(&record("old")).await.unwrap();
-        let rotations: Vec<_> = (0..8)
-            .map(|i| {
-                let db = db.clone();
-                tokio::spawn(async move {
-                    db.rotate_refresh_token("old", &record(&format!("new{i}")), 5)
-                        .await
-                        .unwrap()
-                })
-            })
-            .collect();
-        let mut won = 0;
-        let mut stored = 0;
-        for (i, rotation) in rotations.into_iter().enumerate() {
-            if rotation.await.unwrap() {
-                won += 1;
-            }
-            if db
-                .find_refresh_token(&format!("new{i}"))
-                .await
-                .unwrap()
-                .is_some()
-            {
-                stored += 1;
-            }
-        }
-        assert_eq!((won, stored), (1, 1));
-    }
-
-    /// A grant `g` with its code `h`, stored.
-    async fn grant_and_code(db: &Database) -> Grant {
-        let grant = Grant {
-            id: "g".into(),
-            client_id: "c".into(),
-            user_id: "u".into(),
-            scope: Scopes::parse("openid"),
-            auth_time: 1,
-            amr: vec!["pwd".into()],
-            acr: None,
-            session_hash: None,
-            created_at: 1,
-            revoked_at: None,
-        };
-        let code = CodeRecord {
-            code_hash: "h".into(),
-            grant_id: "g".into(),
-            client_id: "c".into(),
-            redirect_uri: "https://app/cb".into(),
-            code_challenge: None,
-            nonce: Some("n".into()),
-            created_at: 1,
-            expires_at: 60,
-            used_at: None,
-        };
-        db.insert_grant_and_code(&grant, &code).await.unwrap();
-        grant
-    }
-
-    #[tokio::test]
-    async fn code_is_used_exactly_once() {
-        let (db, _dir) = test_db::fresh().await;
-        let grant = grant_and_code(&db).await;
-        let stored_grant =
-            || async { db.find_code_with_grant("h").await.unwrap().unwrap().1.grant };
-        assert_eq!(stored_grant().await, grant);
-        assert!(db.use_code("h", 2).await.unwrap());
-        assert!(!db.use_code("h", 3).await.unwrap());
-        db.revoke_grant("g", 4).await.unwrap();
-        assert_eq!(stored_grant().await.revoked_at, Some(4));
-    }
-
-    #[tokio::test]
-    async fn a_code_is_redeemed_once_and_only_the_winner_stores_its_refresh_token() {
-        let (db, _dir) = test_db::fresh().await;
-        grant_and_code(&db).await;
-        let first = RefreshTokenRecord {
-            grant_id: "g".into(),
-            ..record("first")
-        };
-        let second = RefreshTokenRecord {
-            grant_id: "g".into(),
-            ..record("second")
-        };
-        assert!(db.redeem_code("h", 2, Some(&first)).await.unwrap());
-        assert!(!db.redeem_code("h", 3, Some(&second)).await.unwrap());
-        assert!(!db.redeem_code("h", 3, None).await.unwrap());
-        assert!(db.find_refresh_token("first").await.unwrap().is_some());
-        assert_eq!(db.find_refresh_token("first").await.unwrap(), Some(first));
-        assert!(db.find_refresh_token("second").await.unwrap().is_none());
-        assert_eq!(
-            db.find_code_with_grant("h")
-                .await
-                .unwrap()
-                .unwrap()
-                .0
-                .used_at,
-            Some(2)
-        );
     }
 }

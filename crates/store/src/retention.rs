@@ -291,18 +291,8 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
-        assert!(
-            db.find_code_with_grant("code-live")
-                .await
-                .unwrap()
-                .is_some()
-        );
-        assert!(
-            db.find_code_with_grant("code-expired")
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(db.code_with_grant("code-live").await.unwrap().is_some());
+        assert!(db.code_with_grant("code-expired").await.unwrap().is_none());
         assert!(
             db.find_refresh_token("refresh-live")
                 .await

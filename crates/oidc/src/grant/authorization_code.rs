@@ -6,8 +6,10 @@ use crate::error::OAuthError;
 use crate::pkce;
 use crate::provider::Provider;
 use crate::scope;
-use crate::store::CodeRecord;
+use crate::store::{CodeRecord, Grant, GrantAndUser, Redeemed, Redemption, UserClaims};
 use crate::token::{TokenError, TokenRequest, TokenResponse, inactive_account};
+
+use super::{Afterwards, Refused};
 
 impl Provider {
     pub(crate) async fn exchange_authorization_code(
@@ -19,61 +21,87 @@ impl Provider {
         let redirect_uri = request.required("redirect_uri")?;
         let now = self.now();
 
-        let code_hash = crate::token_hash(code);
-        let Some((record, found)) = self.store.find_code_with_grant(&code_hash).await? else {
-            return Err(invalid_code());
+        let mut issued = None;
+        let redeemed = self
+            .store
+            .redeem_code(&crate::token_hash(code), now, &mut |record, found| {
+                match self.check_code(client, request, redirect_uri, now, &record, found) {
+                    Ok((grant, user)) => {
+                        let (refresh_token, refresh_record) =
+                            if grant.scope.contains(scope::OFFLINE_ACCESS)
+                                && client.client().allows_grant(GrantType::RefreshToken)
+                            {
+                                let (token, record) = self.new_refresh_token(&grant, client, now);
+                                (Some(token), Some(record))
+                            } else {
+                                (None, None)
+                            };
+                        issued = Some(Ok((grant, user, record.nonce, refresh_token)));
+                        // Used and its refresh token stored in one transaction: never one without
+                        // the other.
+                        Redemption::Spend(refresh_record)
+                    }
+                    Err(refused) => {
+                        issued = Some(Err(refused.error));
+                        refused.then.into()
+                    }
+                }
+            })
+            .await?;
+        let (grant, user, nonce, refresh_token) = match (redeemed, issued) {
+            (Redeemed::Done, Some(issued)) => issued?,
+            // Another request used it first: the store revoked the grant.
+            (Redeemed::UsedMeanwhile, _) => {
+                tracing::warn!(target: "gatehouse::security", client_id = client.id(), "authorization code redeemed twice at once; grant revoked");
+                return Err(invalid_code());
+            }
+            _ => return Err(invalid_code()),
         };
+        self.tokens_for_grant(client, &grant, &user, nonce.as_deref(), refresh_token)
+    }
+
+    /// The grant and person to issue tokens for, when the code `record` (with `found`) may be
+    /// redeemed by `client` at `now`; otherwise the answer and what becomes of the code.
+    fn check_code(
+        &self,
+        client: &AuthenticatedClient,
+        request: &TokenRequest,
+        redirect_uri: &str,
+        now: i64,
+        record: &CodeRecord,
+        found: GrantAndUser,
+    ) -> Result<(Grant, UserClaims), Refused> {
         // RFC 6749 §4.1.2: the code was issued to another client.
         if record.client_id != client.id() {
             tracing::warn!(target: "gatehouse::security", client_id = client.id(), "authorization code presented by another client");
-            return Err(invalid_code());
+            return Err(Refused::keep(invalid_code()));
         }
         // RFC 6749 §4.1.2: a code used twice revokes everything issued with it.
         if record.used_at.is_some() {
             tracing::warn!(target: "gatehouse::security", client_id = client.id(), "authorization code reused; grant revoked");
-            self.store.revoke_grant(&record.grant_id, now).await?;
-            return Err(invalid_code());
+            return Err(Refused {
+                error: invalid_code(),
+                then: Afterwards::RevokeGrant,
+            });
         }
         // The code gets one try: when a check below fails, it is used up all the same.
-        let checked = check_code(&record, redirect_uri, request, now).and_then(|()| {
-            let grant = found.live_grant().ok_or_else(invalid_code)?;
-            let user = found.active_user().ok_or_else(inactive_account)?;
-            Ok((grant, user))
-        });
-        let (grant, user) = match checked {
-            Ok(checked) => checked,
-            Err(refused) => {
-                if !self.store.use_code(&code_hash, now).await? {
-                    self.store.revoke_grant(&record.grant_id, now).await?;
-                    return Err(invalid_code());
-                }
-                return Err(refused);
-            }
+        let used_up = |error| Refused {
+            error,
+            then: Afterwards::UseUp,
         };
-        let (refresh_token, refresh_record) = if grant.scope.contains(scope::OFFLINE_ACCESS)
-            && client.client().allows_grant(GrantType::RefreshToken)
-        {
-            let (token, record) = self.new_refresh_token(grant, client, now);
-            (Some(token), Some(record))
-        } else {
-            (None, None)
-        };
-        // Used and its refresh token stored in one transaction: never one without the other.
-        if !self
-            .store
-            .redeem_code(&code_hash, now, refresh_record.as_ref())
-            .await?
-        {
-            self.store.revoke_grant(&record.grant_id, now).await?;
-            return Err(invalid_code());
+        check_code_matches(record, redirect_uri, request, now).map_err(used_up)?;
+        if found.live_grant().is_none() {
+            return Err(used_up(invalid_code()));
         }
-        self.tokens_for_grant(client, grant, user, record.nonce.as_deref(), refresh_token)
+        found
+            .into_live_and_active()
+            .ok_or_else(|| used_up(inactive_account()))
     }
 }
 
 /// What a code must match besides being unused and the caller's: its lifetime, the `redirect_uri`
 /// it was issued for and its PKCE challenge.
-fn check_code(
+fn check_code_matches(
     record: &CodeRecord,
     redirect_uri: &str,
     request: &TokenRequest,
