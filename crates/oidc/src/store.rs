@@ -101,6 +101,10 @@ pub enum Redemption {
     Spend(Option<RefreshTokenRecord>),
 }
 
+/// The provider's decision on a code or refresh token (with its grant and person), which the store
+/// may take on another task's behalf, inside a transaction that writes for several requests.
+pub type Decide<R> = Box<dyn FnOnce(R, GrantAndUser) -> Redemption + Send>;
+
 /// What the store did for a redemption.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Redeemed {
@@ -128,13 +132,13 @@ pub struct StoredKey {
 pub trait Store: Send + Sync + std::fmt::Debug {
     async fn insert_grant_and_code(&self, grant: &Grant, code: &CodeRecord) -> Result<()>;
     /// Finds the code with its grant and the grant's person, lets `decide` say what becomes of it,
-    /// and does that: on SQLite all in one write transaction, so no other request comes between the
-    /// read and the write.
+    /// and does that: on SQLite all inside one write transaction, so no other request comes between
+    /// the read and the write.
     async fn redeem_code(
         &self,
         code_hash: &str,
         now: i64,
-        decide: &mut (dyn FnMut(CodeRecord, GrantAndUser) -> Redemption + Send),
+        decide: Decide<CodeRecord>,
     ) -> Result<Redeemed>;
 
     async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<()>;
@@ -155,7 +159,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         token_hash: &str,
         now: i64,
-        decide: &mut (dyn FnMut(RefreshTokenRecord, GrantAndUser) -> Redemption + Send),
+        decide: Decide<RefreshTokenRecord>,
     ) -> Result<Redeemed>;
 
     async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<()>;

@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait as _, DbBackend, DbErr, FromQueryResult, QueryResu
 
 use crate::Database;
 use crate::entities::{authorization_code, grant, refresh_token};
-use crate::fixed_sql::FixedSql;
+use crate::fixed_sql::{FixedSql, HotStatements};
 use crate::oidc_store::{code_from, grant_from, refresh_token_from};
 
 /// The grant's columns (prefixed `g_`) and its person's (prefixed `u_`), for a query that joins
@@ -59,7 +59,7 @@ impl Database {
         &self,
         key: &str,
     ) -> Result<Option<(R, GrantAndUser)>, DbErr> {
-        let statement = R::with_grant(self, key);
+        let statement = R::with_grant(&self.hot, self.conn.get_database_backend(), key);
         self.conn
             .query_one(statement)
             .await?
@@ -92,22 +92,6 @@ impl Database {
         Ok(Some((revoked, grant_and_user(&row)?)))
     }
 
-    /// The statement for the text `sql` makes (kept in `fixed`), with `values` bound in the order of
-    /// its `?`s.
-    fn fixed_statement<const N: usize>(
-        &self,
-        fixed: &FixedSql,
-        sql: impl FnOnce() -> String,
-        values: [sea_orm::Value; N],
-    ) -> Statement {
-        let backend = self.conn.get_database_backend();
-        fixed.statement(
-            backend,
-            || Statement::from_string(backend, numbered(backend, &sql())),
-            values,
-        )
-    }
-
     /// The one row (or none) of the text `sql` makes, with `values` bound in the order of its `?`s.
     async fn read_one<const N: usize>(
         &self,
@@ -115,22 +99,37 @@ impl Database {
         sql: impl FnOnce() -> String,
         values: [sea_orm::Value; N],
     ) -> Result<Option<QueryResult>, DbErr> {
-        let statement = self.fixed_statement(fixed, sql, values);
+        let statement = fixed_statement(self.conn.get_database_backend(), fixed, sql, values);
         self.conn.query_one(statement).await
     }
+}
+
+/// The statement for the text `sql` makes (kept in `fixed`), with `values` bound in the order of its
+/// `?`s.
+fn fixed_statement<const N: usize>(
+    backend: DbBackend,
+    fixed: &FixedSql,
+    sql: impl FnOnce() -> String,
+    values: [sea_orm::Value; N],
+) -> Statement {
+    fixed.statement(
+        backend,
+        || Statement::from_string(backend, numbered(backend, &sql())),
+        values,
+    )
 }
 
 /// A code or a refresh token: read by its hash together with its grant and the grant's person, in
 /// one statement that runs on the database or inside a transaction.
 pub(crate) trait ReadWithGrant: Sized {
     /// The statement that reads the record `key` with its grant and person.
-    fn with_grant(db: &Database, key: &str) -> Statement;
+    fn with_grant(hot: &HotStatements, backend: DbBackend, key: &str) -> Statement;
     /// The record and its grant and person, from a row of [`with_grant`](Self::with_grant).
     fn with_grant_from(row: &QueryResult) -> Result<(Self, GrantAndUser), DbErr>;
 }
 
 impl ReadWithGrant for CodeRecord {
-    fn with_grant(db: &Database, code_hash: &str) -> Statement {
+    fn with_grant(hot: &HotStatements, backend: DbBackend, code_hash: &str) -> Statement {
         let sql = || {
             format!(
                 "SELECT c.code_hash AS code_hash, c.grant_id AS grant_id, c.client_id AS client_id, \
@@ -141,7 +140,7 @@ impl ReadWithGrant for CodeRecord {
                  WHERE c.code_hash = ?"
             )
         };
-        db.fixed_statement(&db.hot.code_with_grant, sql, [code_hash.into()])
+        fixed_statement(backend, &hot.code_with_grant, sql, [code_hash.into()])
     }
 
     fn with_grant_from(row: &QueryResult) -> Result<(Self, GrantAndUser), DbErr> {
@@ -151,7 +150,7 @@ impl ReadWithGrant for CodeRecord {
 }
 
 impl ReadWithGrant for RefreshTokenRecord {
-    fn with_grant(db: &Database, token_hash: &str) -> Statement {
+    fn with_grant(hot: &HotStatements, backend: DbBackend, token_hash: &str) -> Statement {
         let sql = || {
             format!(
                 "SELECT t.token_hash AS token_hash, t.grant_id AS grant_id, \
@@ -161,7 +160,12 @@ impl ReadWithGrant for RefreshTokenRecord {
                  WHERE t.token_hash = ?"
             )
         };
-        db.fixed_statement(&db.hot.refresh_token_with_grant, sql, [token_hash.into()])
+        fixed_statement(
+            backend,
+            &hot.refresh_token_with_grant,
+            sql,
+            [token_hash.into()],
+        )
     }
 
     fn with_grant_from(row: &QueryResult) -> Result<(Self, GrantAndUser), DbErr> {

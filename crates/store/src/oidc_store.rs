@@ -5,7 +5,7 @@ use gatehouse_oidc::error::Result;
 use gatehouse_oidc::keys::SigningAlg;
 use gatehouse_oidc::scope::Scopes;
 use gatehouse_oidc::store::{
-    CodeRecord, Grant, GrantAndUser, Redeemed, Redemption, RefreshTokenRecord, StoredKey,
+    CodeRecord, Decide, Grant, GrantAndUser, Redeemed, RefreshTokenRecord, StoredKey,
 };
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -17,6 +17,7 @@ use crate::entities::{
     authorization_code, grant, refresh_token, revoked_access_token, signing_key,
 };
 use crate::error::oidc;
+use crate::fixed_sql::HotStatements;
 use crate::redemption::revoke_grant;
 use crate::{Database, json_list, parse_json_list};
 
@@ -131,7 +132,7 @@ impl gatehouse_oidc::Store for Database {
         &self,
         code_hash: &str,
         now: i64,
-        decide: &mut (dyn FnMut(CodeRecord, GrantAndUser) -> Redemption + Send),
+        decide: Decide<CodeRecord>,
     ) -> Result<Redeemed> {
         self.redeem(code_hash, now, decide).await.map_err(oidc)
     }
@@ -193,7 +194,7 @@ impl gatehouse_oidc::Store for Database {
         &self,
         token_hash: &str,
         now: i64,
-        decide: &mut (dyn FnMut(RefreshTokenRecord, GrantAndUser) -> Redemption + Send),
+        decide: Decide<RefreshTokenRecord>,
     ) -> Result<Redeemed> {
         self.redeem(token_hash, now, decide).await.map_err(oidc)
     }
@@ -292,14 +293,22 @@ impl gatehouse_oidc::Store for Database {
 }
 
 impl Database {
-    pub(crate) fn insert_refresh_token_statement(&self, token: &RefreshTokenRecord) -> Statement {
-        let backend = self.conn.get_database_backend();
-        self.hot.insert_refresh_token.statement(
-            backend,
-            || insert_refresh_token(backend, token),
-            refresh_token_values(token),
-        )
+    fn insert_refresh_token_statement(&self, token: &RefreshTokenRecord) -> Statement {
+        insert_refresh_token_statement(&self.hot, self.conn.get_database_backend(), token)
     }
+}
+
+/// [`insert_refresh_token`] with its text built once.
+pub(crate) fn insert_refresh_token_statement(
+    hot: &HotStatements,
+    backend: DbBackend,
+    token: &RefreshTokenRecord,
+) -> Statement {
+    hot.insert_refresh_token.statement(
+        backend,
+        || insert_refresh_token(backend, token),
+        refresh_token_values(token),
+    )
 }
 
 fn key_row(key: &StoredKey) -> signing_key::ActiveModel {

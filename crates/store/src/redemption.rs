@@ -13,7 +13,9 @@
 //! would take four (BEGIN, UPDATE, INSERT, COMMIT). A concurrent statement waits for the row's lock
 //! and then finds it used, and the grant is revoked, as for a token presented twice.
 
-use gatehouse_oidc::store::{GrantAndUser, Redeemed, Redemption, RefreshTokenRecord};
+use std::sync::Arc;
+
+use gatehouse_oidc::store::{Decide, Redeemed, Redemption, RefreshTokenRecord};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, DbBackend, DbErr, EntityTrait as _, QueryFilter as _,
@@ -21,9 +23,12 @@ use sea_orm::{
 };
 
 use crate::Database;
+use crate::connection::Conn;
 use crate::entities::{authorization_code, grant, refresh_token};
+use crate::fixed_sql::HotStatements;
 use crate::grant_reads::ReadWithGrant;
-use crate::oidc_store::refresh_token_values;
+use crate::oidc_store::{insert_refresh_token_statement, refresh_token_values};
+use crate::sqlite_inline;
 
 /// See [`Spent::then_insert`].
 const USE_CODE_THEN_INSERT: &str = "WITH used AS (UPDATE authorization_codes SET used_at = $1 \
@@ -105,89 +110,101 @@ pub(crate) fn revoke_grant(backend: DbBackend, grant_id: &str, now: i64) -> Stat
 impl Database {
     /// Reads the code or refresh token `hash` with its grant and person, asks `decide` what becomes
     /// of it, and does that (see the module's notes).
-    pub(crate) async fn redeem<R: OneTime>(
+    pub(crate) async fn redeem<R: OneTime + Send + 'static>(
         &self,
         hash: &str,
         now: i64,
-        decide: &mut (dyn FnMut(R, GrantAndUser) -> Redemption + Send),
+        decide: Decide<R>,
     ) -> Result<Redeemed, DbErr> {
-        if self.conn.get_database_backend() == DbBackend::Postgres {
-            return self.redeem_on(&self.conn, hash, now, decide).await;
+        let backend = self.conn.get_database_backend();
+        match &self.conn {
+            Conn::Inline(sqlite) => {
+                let hot = Arc::clone(&self.hot);
+                let hash = hash.to_owned();
+                sqlite
+                    .write_batched(move |writer| {
+                        sqlite_inline::now(redeem_on(writer, &hot, &hash, now, decide))
+                    })
+                    .await
+            }
+            Conn::Pool(_) if backend == DbBackend::Postgres => {
+                redeem_on(&self.conn, &self.hot, hash, now, decide).await
+            }
+            // SQLite in memory, on sqlx's pool: in a transaction of its own.
+            Conn::Pool(_) => {
+                let txn = self.conn.begin().await?;
+                let redeemed = redeem_on(&txn, &self.hot, hash, now, decide).await?;
+                txn.commit().await?;
+                Ok(redeemed)
+            }
         }
-        let txn = self.conn.begin().await?;
-        let redeemed = self.redeem_on(&txn, hash, now, decide).await?;
-        txn.commit().await?;
-        Ok(redeemed)
     }
+}
 
-    async fn redeem_on<R: OneTime>(
-        &self,
-        conn: &impl ConnectionTrait,
-        hash: &str,
-        now: i64,
-        decide: &mut (dyn FnMut(R, GrantAndUser) -> Redemption + Send),
-    ) -> Result<Redeemed, DbErr> {
-        let Some(row) = conn.query_one(R::with_grant(self, hash)).await? else {
-            return Ok(Redeemed::NotFound);
-        };
-        let (record, found) = R::with_grant_from(&row)?;
-        let grant_id = record.grant_id().to_owned();
-        let backend = conn.get_database_backend();
-        match decide(record, found) {
-            Redemption::Keep => Ok(Redeemed::Done),
-            Redemption::RevokeGrant => {
-                conn.execute(revoke_grant(backend, &grant_id, now)).await?;
+/// [`Database::redeem`] on `conn`: a transaction, or on PostgreSQL the pool.
+async fn redeem_on<R: OneTime>(
+    conn: &impl ConnectionTrait,
+    hot: &HotStatements,
+    hash: &str,
+    now: i64,
+    decide: Decide<R>,
+) -> Result<Redeemed, DbErr> {
+    let backend = conn.get_database_backend();
+    let Some(row) = conn.query_one(R::with_grant(hot, backend, hash)).await? else {
+        return Ok(Redeemed::NotFound);
+    };
+    let (record, found) = R::with_grant_from(&row)?;
+    let grant_id = record.grant_id().to_owned();
+    match decide(record, found) {
+        Redemption::Keep => Ok(Redeemed::Done),
+        Redemption::RevokeGrant => {
+            conn.execute(revoke_grant(backend, &grant_id, now)).await?;
+            Ok(Redeemed::Done)
+        }
+        Redemption::Spend(token) => {
+            if mark_used_then_insert(conn, hot, R::SPENT, hash, now, token.as_ref()).await? {
                 Ok(Redeemed::Done)
-            }
-            Redemption::Spend(token) => {
-                if self
-                    .mark_used_then_insert(conn, R::SPENT, hash, now, token.as_ref())
-                    .await?
-                {
-                    Ok(Redeemed::Done)
-                } else {
-                    conn.execute(revoke_grant(backend, &grant_id, now)).await?;
-                    Ok(Redeemed::UsedMeanwhile)
-                }
+            } else {
+                conn.execute(revoke_grant(backend, &grant_id, now)).await?;
+                Ok(Redeemed::UsedMeanwhile)
             }
         }
     }
+}
 
-    /// Marks the code or refresh token `hash` used at `now`, if it is unused, and only then stores
-    /// `token`: `false`, with nothing changed, when it was used already. On SQLite `conn` is a
-    /// transaction, which holds the two statements together.
-    async fn mark_used_then_insert(
-        &self,
-        conn: &impl ConnectionTrait,
-        spent: Spent,
-        hash: &str,
-        now: i64,
-        token: Option<&RefreshTokenRecord>,
-    ) -> Result<bool, DbErr> {
-        let backend = conn.get_database_backend();
-        if let (DbBackend::Postgres, Some(token)) = (backend, token) {
-            let values: Vec<sea_orm::Value> = [now.into(), hash.into()]
-                .into_iter()
-                .chain(refresh_token_values(token))
-                .collect();
-            let statement = Statement::from_sql_and_values(backend, spent.then_insert(), values);
-            return Ok(conn.execute(statement).await?.rows_affected() == 1);
-        }
-        let (fixed, build): (_, fn(DbBackend, &str, i64) -> Statement) = match spent {
-            Spent::Code => (&self.hot.use_code, use_code),
-            Spent::RefreshToken => (&self.hot.use_refresh_token, use_refresh_token),
-        };
-        let mark_used =
-            fixed.statement(backend, || build(backend, "", 0), [now.into(), hash.into()]);
-        if conn.execute(mark_used).await?.rows_affected() != 1 {
-            return Ok(false);
-        }
-        if let Some(token) = token {
-            conn.execute(self.insert_refresh_token_statement(token))
-                .await?;
-        }
-        Ok(true)
+/// Marks the code or refresh token `hash` used at `now`, if it is unused, and only then stores
+/// `token`: `false`, with nothing changed, when it was used already. On SQLite `conn` is a
+/// transaction, which holds the two statements together.
+async fn mark_used_then_insert(
+    conn: &impl ConnectionTrait,
+    hot: &HotStatements,
+    spent: Spent,
+    hash: &str,
+    now: i64,
+    token: Option<&RefreshTokenRecord>,
+) -> Result<bool, DbErr> {
+    let backend = conn.get_database_backend();
+    if let (DbBackend::Postgres, Some(token)) = (backend, token) {
+        let values: Vec<sea_orm::Value> = [now.into(), hash.into()]
+            .into_iter()
+            .chain(refresh_token_values(token))
+            .collect();
+        let statement = Statement::from_sql_and_values(backend, spent.then_insert(), values);
+        return Ok(conn.execute(statement).await?.rows_affected() == 1);
     }
+    let (fixed, build): (_, fn(DbBackend, &str, i64) -> Statement) = match spent {
+        Spent::Code => (&hot.use_code, use_code),
+        Spent::RefreshToken => (&hot.use_refresh_token, use_refresh_token),
+    };
+    let mark_used = fixed.statement(backend, || build(backend, "", 0), [now.into(), hash.into()]);
+    if conn.execute(mark_used).await?.rows_affected() != 1 {
+        return Ok(false);
+    }
+    if let Some(token) = token {
+        conn.execute(insert_refresh_token_statement(hot, backend, token))
+            .await?;
+    }
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -246,7 +263,7 @@ mod tests {
 
     /// Redeems the refresh token `hash` with `redemption`, whatever is found.
     async fn redeem_token(db: &Database, hash: &str, now: i64, redemption: Redemption) -> Redeemed {
-        db.redeem_refresh_token(hash, now, &mut |_, _| redemption.clone())
+        db.redeem_refresh_token(hash, now, Box::new(move |_, _| redemption))
             .await
             .unwrap()
     }
@@ -284,16 +301,19 @@ mod tests {
     async fn the_decision_sees_the_record_with_its_grant_and_nothing_is_written_when_it_keeps_it() {
         let (db, _guard) = test_db::fresh().await;
         let grant = grant_code_and_refresh_token(&db).await;
-        let mut seen = None;
+        let seen = Arc::new(std::sync::Mutex::new(None));
         let redeemed = db
-            .redeem_refresh_token("old", 5, &mut |token, found| {
-                seen = Some((token, found));
-                Redemption::Keep
+            .redeem_refresh_token("old", 5, {
+                let seen = Arc::clone(&seen);
+                Box::new(move |token, found| {
+                    *seen.lock().unwrap() = Some((token, found));
+                    Redemption::Keep
+                })
             })
             .await
             .unwrap();
         assert_eq!(redeemed, Redeemed::Done);
-        let (token, found) = seen.unwrap();
+        let (token, found) = seen.lock().unwrap().take().unwrap();
         assert_eq!(token, record("old"));
         assert_eq!(found.grant, grant);
         assert_eq!(found.user, None, "no person u stored");
@@ -303,16 +323,11 @@ mod tests {
         );
         assert_eq!(grant_revoked_at(&db).await, None);
 
-        let mut asked = false;
         let unknown = db
-            .redeem_code("other", 5, &mut |_, _| {
-                asked = true;
-                Redemption::RevokeGrant
-            })
+            .redeem_code("other", 5, Box::new(|_, _| panic!("nothing to decide on")))
             .await
             .unwrap();
         assert_eq!(unknown, Redeemed::NotFound);
-        assert!(!asked, "nothing to decide on");
     }
 
     #[tokio::test]
@@ -396,7 +411,7 @@ mod tests {
         let redeem = |hash: &'static str, now, token: Option<RefreshTokenRecord>| {
             let db = db.clone();
             async move {
-                db.redeem_code(hash, now, &mut |_, _| Redemption::Spend(token.clone()))
+                db.redeem_code(hash, now, Box::new(move |_, _| Redemption::Spend(token)))
                     .await
                     .unwrap()
             }
@@ -422,7 +437,7 @@ mod tests {
         let (db, _guard) = test_db::fresh().await;
         grant_code_and_refresh_token(&db).await;
         let redeemed = db
-            .redeem_code("h", 2, &mut |_, _| Redemption::Spend(None))
+            .redeem_code("h", 2, Box::new(|_, _| Redemption::Spend(None)))
             .await
             .unwrap();
         assert_eq!(redeemed, Redeemed::Done);

@@ -37,6 +37,10 @@ use sea_orm::{
 
 use crate::sqlite_checkpoint::{self, CommitSignal};
 
+mod batch;
+
+pub(crate) use batch::now;
+
 /// Idle reader connections kept for reuse; more may be open while many statements run at once.
 const IDLE_READERS: usize = 8;
 /// Prepared statements kept per connection (the store has about a hundred distinct ones).
@@ -53,6 +57,8 @@ pub struct InlineSqlite {
     writer: Arc<Mutex<Connection>>,
     committed: CommitSignal,
     closed: AtomicBool,
+    /// Writes queued for the next batch (`batch`).
+    batch: Mutex<Vec<Box<dyn batch::BatchedWrite>>>,
 }
 
 impl InlineSqlite {
@@ -70,6 +76,7 @@ impl InlineSqlite {
             writer: Arc::new(Mutex::new(writer)),
             committed,
             closed: AtomicBool::new(false),
+            batch: Mutex::new(Vec::new()),
         })
     }
 
@@ -667,5 +674,90 @@ mod tests {
         let err = db.execute(insert(1)).await.unwrap_err();
         assert!(matches!(err, DbErr::Exec(_)), "{err:?}");
         assert!(err.to_string().contains("UNIQUE"), "{err}");
+    }
+
+    /// Batched writes that queue while another write holds the gate, each writing `ids` and
+    /// answering how many rows it wrote.
+    fn queue_batched_writes(
+        db: &Arc<InlineSqlite>,
+        writes: Vec<Vec<i64>>,
+    ) -> Vec<tokio::task::JoinHandle<Result<u64, DbErr>>> {
+        writes
+            .into_iter()
+            .map(|ids| {
+                let db = Arc::clone(db);
+                tokio::spawn(async move {
+                    db.write_batched(move |writer| {
+                        let mut written = 0;
+                        for id in ids {
+                            written += now(writer.execute(insert(id)))?.rows_affected();
+                        }
+                        Ok(written)
+                    })
+                    .await
+                })
+            })
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_queued_behind_the_gate_commit_together_and_a_failed_one_is_undone_alone() {
+        let (db, _dir) = database().await;
+        let db = Arc::new(db);
+        db.execute(insert(100)).await.unwrap();
+        let holding_the_gate = db.begin().await.unwrap();
+        // The third write's second row clashes with row 100: its first row must go too.
+        let writes = queue_batched_writes(&db, vec![vec![1], vec![2, 3], vec![4, 100], vec![5]]);
+        while lock(&db.batch).len() < 4 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        holding_the_gate.commit().await.unwrap();
+        let mut answers = Vec::new();
+        for write in writes {
+            answers.push(write.await.unwrap().map_err(|e| e.to_string()));
+        }
+        assert_eq!(answers[0], Ok(1));
+        assert_eq!(answers[1], Ok(2));
+        assert!(
+            answers[2].as_ref().unwrap_err().contains("UNIQUE"),
+            "{answers:?}"
+        );
+        assert_eq!(answers[3], Ok(1));
+        let ids = db
+            .query_all(sql("SELECT id FROM t ORDER BY id", vec![]))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get::<i64>("", "id").unwrap())
+            .collect::<Vec<_>>();
+        assert_eq!(ids, vec![1, 2, 3, 5, 100]);
+        assert!(lock(&db.writer).is_autocommit(), "no transaction left open");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_concurrent_batched_writes_each_get_their_own_answer() {
+        let (db, _dir) = database().await;
+        let db = Arc::new(db);
+        let writes = queue_batched_writes(
+            &db,
+            (0..64).map(|id| vec![id; (id % 3 + 1) as usize]).collect(),
+        );
+        for (id, write) in writes.into_iter().enumerate() {
+            let answer = write.await.unwrap();
+            if id % 3 == 0 {
+                assert_eq!(answer.unwrap(), 1);
+            } else {
+                assert!(answer.is_err(), "write {id} inserted its row twice");
+            }
+        }
+        assert_eq!(count(&db, "t").await, 22);
+    }
+
+    #[tokio::test]
+    async fn a_batched_write_on_a_closed_database_is_refused() {
+        let (db, _dir) = database().await;
+        db.close();
+        let refused = db.write_batched(|_| Ok(())).await;
+        assert!(matches!(refused, Err(DbErr::ConnectionAcquire(_))));
     }
 }

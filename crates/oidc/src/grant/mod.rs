@@ -4,8 +4,36 @@ mod authorization_code;
 mod client_credentials;
 mod refresh_token;
 
-use crate::store::Redemption;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::store::{Decide, GrantAndUser, Redemption};
 use crate::token::TokenError;
+
+/// `decide` as the store takes it, and where it leaves the rest of its result for the request. The
+/// store may run it on another request's task, in a transaction that writes for both, so it owns what
+/// it needs; it has run by the time the store answers.
+fn decided_in_store<R: 'static, T: Send + 'static>(
+    decide: impl FnOnce(R, GrantAndUser) -> (Redemption, T) + Send + 'static,
+) -> (Decide<R>, Decided<T>) {
+    let decided = Decided(Arc::new(Mutex::new(None)));
+    let slot = Arc::clone(&decided.0);
+    let decide = Box::new(move |record, found| {
+        let (redemption, rest) = decide(record, found);
+        *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(rest);
+        redemption
+    });
+    (decide, decided)
+}
+
+/// The rest of a decision's result, once the store has taken it.
+struct Decided<T>(Arc<Mutex<Option<T>>>);
+
+impl<T> Decided<T> {
+    /// `None` when the store found nothing to decide on.
+    fn take(&self) -> Option<T> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
 
 /// A code or refresh token that may not be redeemed: the answer, and what becomes of it.
 #[derive(Debug)]
@@ -32,6 +60,13 @@ impl Refused {
             error,
             then: Afterwards::Keep,
         }
+    }
+}
+
+impl Refused {
+    /// The redemption to carry out, and the answer.
+    fn split<T>(self) -> (Redemption, Result<T, TokenError>) {
+        (self.then.into(), Err(self.error))
     }
 }
 
