@@ -234,6 +234,22 @@ pub(crate) mod test_db {
             },
         )
     }
+
+    /// A live grant `id` of person `u` to client `c`, for `openid`, made at 1 after a password.
+    pub fn grant(id: &str) -> gatehouse_oidc::store::Grant {
+        gatehouse_oidc::store::Grant {
+            id: id.into(),
+            client_id: "c".into(),
+            user_id: "u".into(),
+            scope: gatehouse_oidc::scope::Scopes::parse("openid"),
+            auth_time: 1,
+            amr: vec!["pwd".into()],
+            acr: None,
+            session_hash: None,
+            created_at: 1,
+            revoked_at: None,
+        }
+    }
 }
 
 /// Applies `M`'s pending migrations in one transaction. sea-orm-migration does that itself on

@@ -212,7 +212,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use gatehouse_oidc::Store as _;
-    use gatehouse_oidc::scope::Scopes;
     use gatehouse_oidc::store::{CodeRecord, Grant};
 
     use super::*;
@@ -233,18 +232,7 @@ mod tests {
 
     /// A grant `g` with its code `h` and its refresh token `old`, stored.
     async fn grant_code_and_refresh_token(db: &Database) -> Grant {
-        let grant = Grant {
-            id: "g".into(),
-            client_id: "c".into(),
-            user_id: "u".into(),
-            scope: Scopes::parse("openid"),
-            auth_time: 1,
-            amr: vec!["pwd".into()],
-            acr: None,
-            session_hash: None,
-            created_at: 1,
-            revoked_at: None,
-        };
+        let grant = test_db::grant("g");
         let code = CodeRecord {
             code_hash: "h".into(),
             grant_id: "g".into(),

@@ -126,8 +126,7 @@ impl Database {
 #[cfg(test)]
 mod tests {
     use gatehouse_oidc::Store as _;
-    use gatehouse_oidc::scope::Scopes;
-    use gatehouse_oidc::store::{CodeRecord, Grant, RefreshTokenRecord};
+    use gatehouse_oidc::store::{CodeRecord, RefreshTokenRecord};
     use sea_orm::PaginatorTrait as _;
 
     use super::*;
@@ -159,18 +158,7 @@ mod tests {
         .await
         .unwrap();
         db.insert_grant_and_code(
-            &Grant {
-                id: format!("grant-{tag}"),
-                client_id: "c".into(),
-                user_id: "u".into(),
-                scope: Scopes::parse("openid"),
-                auth_time: 1,
-                amr: vec!["pwd".into()],
-                acr: None,
-                session_hash: None,
-                created_at: 1,
-                revoked_at: None,
-            },
+            &test_db::grant(&format!("grant-{tag}")),
             &CodeRecord {
                 code_hash: format!("code-{tag}"),
                 grant_id: format!("grant-{tag}"),

@@ -196,15 +196,7 @@ impl InlineTransaction {
     /// left inside it.
     pub async fn commit(mut self) -> Result<(), DbErr> {
         self.open = false;
-        let committed = {
-            let conn = lock(&self.conn);
-            conn.execute_batch("COMMIT").map_err(|e| {
-                if !conn.is_autocommit() {
-                    let _ = conn.execute_batch("ROLLBACK");
-                }
-                exec_err(&e)
-            })
-        };
+        let committed = commit(&lock(&self.conn));
         if committed.is_ok() {
             self.committed.committed();
         }
@@ -253,6 +245,17 @@ impl ConnectionTrait for InlineTransaction {
     async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         query(&lock(&self.conn), &stmt, None)
     }
+}
+
+/// Commits the open transaction on `conn`; when that fails it is rolled back, so the connection is
+/// never left inside it.
+fn commit(conn: &Connection) -> Result<(), DbErr> {
+    conn.execute_batch("COMMIT").map_err(|e| {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        exec_err(&e)
+    })
 }
 
 /// A poisoned lock only means another statement panicked; the connection itself is still usable.

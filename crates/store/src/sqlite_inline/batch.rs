@@ -26,7 +26,9 @@ use rusqlite::Connection;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr, Statement};
 use tokio::sync::oneshot;
 
-use super::{InlineSqlite, exec_err, execute, execute_batch, let_the_next_writer_in, lock, query};
+use super::{
+    InlineSqlite, commit, exec_err, execute, execute_batch, let_the_next_writer_in, lock, query,
+};
 
 /// A write waiting in the queue.
 pub(super) trait BatchedWrite: Send {
@@ -130,13 +132,7 @@ impl InlineSqlite {
             for write in &mut batch {
                 write.run(&writer);
             }
-            let conn = lock(&self.writer);
-            conn.execute_batch("COMMIT").map_err(|e| {
-                if !conn.is_autocommit() {
-                    let _ = conn.execute_batch("ROLLBACK");
-                }
-                exec_err(&e)
-            })
+            commit(&lock(&self.writer))
         });
         if committed.is_ok() {
             self.committed.committed();
