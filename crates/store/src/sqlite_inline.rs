@@ -756,6 +756,34 @@ mod tests {
         assert_eq!(count(&db, "t").await, 22);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_whose_request_went_away_before_it_ran_is_skipped() {
+        let (db, _dir) = database().await;
+        let db = Arc::new(db);
+        let holding_the_gate = db.begin().await.unwrap();
+        let mut writes = queue_batched_writes(&db, vec![vec![1], vec![2]]);
+        while lock(&db.batch).len() < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let gone = writes.remove(0);
+        gone.abort();
+        assert!(gone.await.unwrap_err().is_cancelled());
+        holding_the_gate.commit().await.unwrap();
+        assert_eq!(writes.remove(0).await.unwrap().unwrap(), 1);
+        let ids = db
+            .query_all(sql("SELECT id FROM t", vec![]))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get::<i64>("", "id").unwrap())
+            .collect::<Vec<_>>();
+        assert_eq!(
+            ids,
+            vec![2],
+            "the first write's request was gone before it ran"
+        );
+    }
+
     #[tokio::test]
     async fn a_batched_write_on_a_closed_database_is_refused() {
         let (db, _dir) = database().await;

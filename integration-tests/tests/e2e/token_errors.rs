@@ -280,6 +280,55 @@ async fn old_refresh_token_reused_revokes_the_whole_family() {
     assert!(!info.active());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_refresh_token_sent_many_times_at_once_rotates_once_and_revokes_the_family() {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let (code, start) = code_for(
+        &server,
+        &rp,
+        &browser(),
+        "ann@example.com",
+        &["openid", "offline_access"],
+    )
+    .await;
+    let tokens = redeem(&rp, code, &start).await;
+    let first = tokens.refresh_token().unwrap().secret().clone();
+    let attempts: Vec<_> = (0..8)
+        .map(|_| {
+            let send = http()
+                .post(server.url("/token"))
+                .basic_auth("web", Some(SECRET))
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", &first)])
+                .send();
+            tokio::spawn(send)
+        })
+        .collect();
+    let mut rotated = Vec::new();
+    for attempt in attempts {
+        let response = attempt.await.unwrap().unwrap();
+        if response.status().is_success() {
+            let body: serde_json::Value = response.json().await.unwrap();
+            rotated.push(body["refresh_token"].as_str().unwrap().to_owned());
+        } else {
+            assert_eq!(error_of(response).await, (400, "invalid_grant".into()));
+        }
+    }
+    assert_eq!(rotated.len(), 1, "exactly one request rotates the token");
+    // The others presented a used token: the family, the winner's new token with it, is revoked.
+    let after = token_request(
+        &server,
+        ("web", SECRET),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &rotated[0]),
+        ],
+    )
+    .await;
+    assert_eq!(error_of(after).await, (400, "invalid_grant".into()));
+}
+
 #[tokio::test]
 async fn refresh_token_of_another_client_is_rejected() {
     let server = TestServer::start().await;

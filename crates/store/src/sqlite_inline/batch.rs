@@ -13,9 +13,9 @@
 //! costs one transaction, not one per write; and a commit's fixed costs (its locks, the log's pages
 //! that several writes touched) are shared.
 //!
-//! The write runs on whichever task takes the gate, so it owns what it needs (`'static`); a request
-//! that is dropped meanwhile leaves its write to be done all the same, as if the request had ended
-//! after its commit.
+//! The write runs on whichever task takes the gate, so it owns what it needs (`'static`). A request
+//! dropped while its write waits in the queue has it skipped; one dropped once the write has run
+//! keeps it, as if the request had ended after its commit.
 
 use std::future::Future;
 use std::pin::pin;
@@ -56,6 +56,11 @@ where
     F: FnOnce(&OnConnection<'_>) -> Result<T, DbErr> + Send,
 {
     fn run(&mut self, conn: &OnConnection<'_>) {
+        // A request that went away before its write ran (its client gave up) leaves nothing
+        // behind: run later, on its own, the write could take what a retry of it needs.
+        if self.answer.is_closed() {
+            return;
+        }
         if let Some(write) = self.write.take() {
             self.result = Some(in_savepoint(conn, write));
         }
