@@ -6,6 +6,23 @@ use crate::harness::*;
 
 const WEB_CB: &str = "http://localhost/web/callback";
 
+/// A server where Ann signed in to `web` with `offline_access`: the server, the client and her tokens.
+async fn ann_signed_in_offline() -> (TestServer, Rp, openidconnect::core::CoreTokenResponse) {
+    let server = TestServer::start().await;
+    server.add_user("ann@example.com").await;
+    let rp = server.rp("web", WEB_CB).await;
+    let (code, start) = code_for(
+        &server,
+        &rp,
+        &browser(),
+        "ann@example.com",
+        &["openid", "offline_access"],
+    )
+    .await;
+    let tokens = redeem(&rp, code, &start).await;
+    (server, rp, tokens)
+}
+
 async fn error_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: serde_json::Value = response.json().await.unwrap();
@@ -225,19 +242,8 @@ async fn public_client_cannot_use_client_credentials() {
 
 #[tokio::test]
 async fn old_refresh_token_reused_revokes_the_whole_family() {
-    let server = TestServer::start().await;
-    server.add_user("ann@example.com").await;
-    let rp = server.rp("web", WEB_CB).await;
-    let (code, start) = code_for(
-        &server,
-        &rp,
-        &browser(),
-        "ann@example.com",
-        &["openid", "offline_access"],
-    )
-    .await;
+    let (server, rp, tokens) = ann_signed_in_offline().await;
     let http = http();
-    let tokens = redeem(&rp, code, &start).await;
     let first = tokens.refresh_token().unwrap().clone();
     let second = rp
         .exchange_refresh_token(&first)
@@ -282,18 +288,7 @@ async fn old_refresh_token_reused_revokes_the_whole_family() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_refresh_token_sent_many_times_at_once_rotates_once_and_revokes_the_family() {
-    let server = TestServer::start().await;
-    server.add_user("ann@example.com").await;
-    let rp = server.rp("web", WEB_CB).await;
-    let (code, start) = code_for(
-        &server,
-        &rp,
-        &browser(),
-        "ann@example.com",
-        &["openid", "offline_access"],
-    )
-    .await;
-    let tokens = redeem(&rp, code, &start).await;
+    let (server, _, tokens) = ann_signed_in_offline().await;
     let first = tokens.refresh_token().unwrap().secret().clone();
     let attempts: Vec<_> = (0..8)
         .map(|_| {
@@ -331,18 +326,7 @@ async fn one_refresh_token_sent_many_times_at_once_rotates_once_and_revokes_the_
 
 #[tokio::test]
 async fn refresh_token_of_another_client_is_rejected() {
-    let server = TestServer::start().await;
-    server.add_user("ann@example.com").await;
-    let rp = server.rp("web", WEB_CB).await;
-    let (code, start) = code_for(
-        &server,
-        &rp,
-        &browser(),
-        "ann@example.com",
-        &["openid", "offline_access"],
-    )
-    .await;
-    let tokens = redeem(&rp, code, &start).await;
+    let (server, _, tokens) = ann_signed_in_offline().await;
     let refresh = tokens.refresh_token().unwrap().secret().clone();
     let stolen = token_request(
         &server,
