@@ -6,8 +6,9 @@ use crate::harness::*;
 
 const WEB_CB: &str = "http://localhost/web/callback";
 
-/// A server where Ann signed in to `web` with `offline_access`: the server, the client and her tokens.
-async fn ann_signed_in_offline() -> (TestServer, Rp, openidconnect::core::CoreTokenResponse) {
+/// A server where Ann signed in to `web` with `offline_access`: the server, the client, her code and
+/// the authorization request it answers.
+async fn ann_with_a_code() -> (TestServer, Rp, String, AuthStart) {
     let server = TestServer::start().await;
     server.add_user("ann@example.com").await;
     let rp = server.rp("web", WEB_CB).await;
@@ -19,6 +20,12 @@ async fn ann_signed_in_offline() -> (TestServer, Rp, openidconnect::core::CoreTo
         &["openid", "offline_access"],
     )
     .await;
+    (server, rp, code, start)
+}
+
+/// The same with the code redeemed: the server, the client and Ann's tokens.
+async fn ann_signed_in_offline() -> (TestServer, Rp, openidconnect::core::CoreTokenResponse) {
+    let (server, rp, code, start) = ann_with_a_code().await;
     let tokens = redeem(&rp, code, &start).await;
     (server, rp, tokens)
 }
@@ -34,17 +41,7 @@ async fn error_of(response: reqwest::Response) -> (u16, String) {
 
 #[tokio::test]
 async fn reused_code_is_rejected_and_revokes_what_it_issued() {
-    let server = TestServer::start().await;
-    server.add_user("ann@example.com").await;
-    let rp = server.rp("web", WEB_CB).await;
-    let (code, start) = code_for(
-        &server,
-        &rp,
-        &browser(),
-        "ann@example.com",
-        &["openid", "offline_access"],
-    )
-    .await;
+    let (server, rp, code, start) = ann_with_a_code().await;
     let verifier = start.verifier.secret().clone();
     let form = [
         ("grant_type", "authorization_code"),
