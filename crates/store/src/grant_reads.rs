@@ -326,7 +326,17 @@ mod tests {
         assert_eq!(found.grant.revoked_at, Some(8));
         assert!(found.live_grant().is_none());
         assert!(found.user.as_ref().unwrap().disabled);
-        assert!(found.active_user().is_none());
+        let under_a_live_grant = GrantAndUser {
+            grant: Grant {
+                revoked_at: None,
+                ..found.grant.clone()
+            },
+            user: found.user.clone(),
+        };
+        assert!(
+            under_a_live_grant.into_live_and_active().is_none(),
+            "a disabled person is not active"
+        );
 
         let (db, _guard) = test_db::fresh().await;
         grant_with_code_and_refresh_token(&db, "nobody").await;

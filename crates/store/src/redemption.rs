@@ -30,13 +30,13 @@ use crate::grant_reads::ReadWithGrant;
 use crate::oidc_store::{insert_refresh_token_statement, refresh_token_values};
 use crate::sqlite_inline;
 
-/// See [`Spent::then_insert`].
+/// See [`OneTime::USE_THEN_INSERT`].
 const USE_CODE_THEN_INSERT: &str = "WITH used AS (UPDATE authorization_codes SET used_at = $1 \
      WHERE code_hash = $2 AND used_at IS NULL RETURNING code_hash) \
      INSERT INTO refresh_tokens (token_hash, grant_id, client_id, created_at, expires_at, used_at) \
      SELECT $3, $4, $5, $6, $7, $8 FROM used";
 
-/// See [`Spent::then_insert`].
+/// See [`OneTime::USE_THEN_INSERT`].
 const USE_REFRESH_TOKEN_THEN_INSERT: &str = "WITH used AS (UPDATE refresh_tokens SET used_at = $1 \
      WHERE token_hash = $2 AND used_at IS NULL RETURNING token_hash) \
      INSERT INTO refresh_tokens (token_hash, grant_id, client_id, created_at, expires_at, used_at) \
@@ -44,39 +44,35 @@ const USE_REFRESH_TOKEN_THEN_INSERT: &str = "WITH used AS (UPDATE refresh_tokens
 
 /// A code or a refresh token: what a redemption reads and then marks used.
 pub(crate) trait OneTime: ReadWithGrant {
-    const SPENT: Spent;
+    /// PostgreSQL: the row `$2` marked used at `$1` if unused and, only then, the refresh token
+    /// `$3`…`$8` (in the order of [`refresh_token_values`]) stored, in one statement.
+    const USE_THEN_INSERT: &'static str;
+    /// Marks the row `hash` used at `now`, if it is unused.
+    fn mark_used(hot: &HotStatements, backend: DbBackend, hash: &str, now: i64) -> Statement;
     fn grant_id(&self) -> &str;
 }
 
 impl OneTime for gatehouse_oidc::store::CodeRecord {
-    const SPENT: Spent = Spent::Code;
+    const USE_THEN_INSERT: &'static str = USE_CODE_THEN_INSERT;
+    fn mark_used(hot: &HotStatements, backend: DbBackend, hash: &str, now: i64) -> Statement {
+        let build = || use_code(backend, "", 0);
+        hot.use_code
+            .statement(backend, build, [now.into(), hash.into()])
+    }
     fn grant_id(&self) -> &str {
         &self.grant_id
     }
 }
 
 impl OneTime for RefreshTokenRecord {
-    const SPENT: Spent = Spent::RefreshToken;
+    const USE_THEN_INSERT: &'static str = USE_REFRESH_TOKEN_THEN_INSERT;
+    fn mark_used(hot: &HotStatements, backend: DbBackend, hash: &str, now: i64) -> Statement {
+        let build = || use_refresh_token(backend, "", 0);
+        hot.use_refresh_token
+            .statement(backend, build, [now.into(), hash.into()])
+    }
     fn grant_id(&self) -> &str {
         &self.grant_id
-    }
-}
-
-/// What a redemption marks used before it stores a new refresh token.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Spent {
-    Code,
-    RefreshToken,
-}
-
-impl Spent {
-    /// PostgreSQL: the row `$2` marked used at `$1` if unused and, only then, the refresh token
-    /// `$3`…`$8` (in the order of [`refresh_token_values`]) stored, in one statement.
-    fn then_insert(self) -> &'static str {
-        match self {
-            Self::Code => USE_CODE_THEN_INSERT,
-            Self::RefreshToken => USE_REFRESH_TOKEN_THEN_INSERT,
-        }
     }
 }
 
@@ -123,7 +119,7 @@ impl Database {
                 let hash = hash.to_owned();
                 sqlite
                     .write_batched(move |writer| {
-                        sqlite_inline::now(redeem_on(writer, &hot, &hash, now, decide))
+                        sqlite_inline::run_to_end(redeem_on(writer, &hot, &hash, now, decide))
                     })
                     .await
             }
@@ -162,7 +158,7 @@ async fn redeem_on<R: OneTime>(
             Ok(Redeemed::Done)
         }
         Redemption::Spend(token) => {
-            if mark_used_then_insert(conn, hot, R::SPENT, hash, now, token.as_ref()).await? {
+            if mark_used_then_insert::<R>(conn, hot, hash, now, token.as_ref()).await? {
                 Ok(Redeemed::Done)
             } else {
                 conn.execute(revoke_grant(backend, &grant_id, now)).await?;
@@ -175,10 +171,9 @@ async fn redeem_on<R: OneTime>(
 /// Marks the code or refresh token `hash` used at `now`, if it is unused, and only then stores
 /// `token`: `false`, with nothing changed, when it was used already. On SQLite `conn` is a
 /// transaction, which holds the two statements together.
-async fn mark_used_then_insert(
+async fn mark_used_then_insert<R: OneTime>(
     conn: &impl ConnectionTrait,
     hot: &HotStatements,
-    spent: Spent,
     hash: &str,
     now: i64,
     token: Option<&RefreshTokenRecord>,
@@ -189,14 +184,10 @@ async fn mark_used_then_insert(
             .into_iter()
             .chain(refresh_token_values(token))
             .collect();
-        let statement = Statement::from_sql_and_values(backend, spent.then_insert(), values);
+        let statement = Statement::from_sql_and_values(backend, R::USE_THEN_INSERT, values);
         return Ok(conn.execute(statement).await?.rows_affected() == 1);
     }
-    let (fixed, build): (_, fn(DbBackend, &str, i64) -> Statement) = match spent {
-        Spent::Code => (&hot.use_code, use_code),
-        Spent::RefreshToken => (&hot.use_refresh_token, use_refresh_token),
-    };
-    let mark_used = fixed.statement(backend, || build(backend, "", 0), [now.into(), hash.into()]);
+    let mark_used = R::mark_used(hot, backend, hash, now);
     if conn.execute(mark_used).await?.rows_affected() != 1 {
         return Ok(false);
     }

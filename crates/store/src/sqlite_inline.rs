@@ -39,7 +39,7 @@ use crate::sqlite_checkpoint::{self, CommitSignal};
 
 mod batch;
 
-pub(crate) use batch::now;
+pub(crate) use batch::run_to_end;
 
 /// Idle reader connections kept for reuse; more may be open while many statements run at once.
 const IDLE_READERS: usize = 8;
@@ -231,19 +231,47 @@ impl ConnectionTrait for InlineTransaction {
     }
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        execute(&lock(&self.conn), &stmt)
+        OnConnection(&self.conn).execute(stmt).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        execute_batch(&lock(&self.conn), sql)
+        OnConnection(&self.conn).execute_unprepared(sql).await
     }
 
     async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        Ok(query(&lock(&self.conn), &stmt, Some(1))?.into_iter().next())
+        OnConnection(&self.conn).query_one(stmt).await
     }
 
     async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        query(&lock(&self.conn), &stmt, None)
+        OnConnection(&self.conn).query_all(stmt).await
+    }
+}
+
+/// The writer connection, as a sea-orm connection, for a transaction or a batched write that holds
+/// the write gate: each call runs its statement at once and completes without waiting (see
+/// [`run_to_end`]).
+pub(crate) struct OnConnection<'a>(&'a Mutex<Connection>);
+
+#[async_trait::async_trait]
+impl ConnectionTrait for OnConnection<'_> {
+    fn get_database_backend(&self) -> DbBackend {
+        DbBackend::Sqlite
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        execute(&lock(self.0), &stmt)
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        execute_batch(&lock(self.0), sql)
+    }
+
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        Ok(query(&lock(self.0), &stmt, Some(1))?.into_iter().next())
+    }
+
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        query(&lock(self.0), &stmt, None)
     }
 }
 
@@ -693,13 +721,30 @@ mod tests {
                     db.write_batched(move |writer| {
                         let mut written = 0;
                         for id in ids {
-                            written += now(writer.execute(insert(id)))?.rows_affected();
+                            written += run_to_end(writer.execute(insert(id)))?.rows_affected();
                         }
                         Ok(written)
                     })
                     .await
                 })
             })
+            .collect()
+    }
+
+    /// Waits until `writes` batched writes are queued.
+    async fn until_queued(db: &InlineSqlite, writes: usize) {
+        while lock(&db.batch).len() < writes {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// The ids in `t`, in order.
+    async fn ids(db: &InlineSqlite) -> Vec<i64> {
+        db.query_all(sql("SELECT id FROM t ORDER BY id", vec![]))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get::<i64>("", "id").unwrap())
             .collect()
     }
 
@@ -711,9 +756,7 @@ mod tests {
         let holding_the_gate = db.begin().await.unwrap();
         // The third write's second row clashes with row 100: its first row must go too.
         let writes = queue_batched_writes(&db, vec![vec![1], vec![2, 3], vec![4, 100], vec![5]]);
-        while lock(&db.batch).len() < 4 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        until_queued(&db, 4).await;
         holding_the_gate.commit().await.unwrap();
         let mut answers = Vec::new();
         for write in writes {
@@ -726,13 +769,7 @@ mod tests {
             "{answers:?}"
         );
         assert_eq!(answers[3], Ok(1));
-        let ids = db
-            .query_all(sql("SELECT id FROM t ORDER BY id", vec![]))
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| row.try_get::<i64>("", "id").unwrap())
-            .collect::<Vec<_>>();
+        let ids = ids(&db).await;
         assert_eq!(ids, vec![1, 2, 3, 5, 100]);
         assert!(lock(&db.writer).is_autocommit(), "no transaction left open");
     }
@@ -762,21 +799,13 @@ mod tests {
         let db = Arc::new(db);
         let holding_the_gate = db.begin().await.unwrap();
         let mut writes = queue_batched_writes(&db, vec![vec![1], vec![2]]);
-        while lock(&db.batch).len() < 2 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        until_queued(&db, 2).await;
         let gone = writes.remove(0);
         gone.abort();
         assert!(gone.await.unwrap_err().is_cancelled());
         holding_the_gate.commit().await.unwrap();
         assert_eq!(writes.remove(0).await.unwrap().unwrap(), 1);
-        let ids = db
-            .query_all(sql("SELECT id FROM t", vec![]))
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| row.try_get::<i64>("", "id").unwrap())
-            .collect::<Vec<_>>();
+        let ids = ids(&db).await;
         assert_eq!(
             ids,
             vec![2],

@@ -19,16 +19,12 @@
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
-use rusqlite::Connection;
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr, Statement};
+use sea_orm::{DbErr, RuntimeErr};
 use tokio::sync::oneshot;
 
-use super::{
-    InlineSqlite, commit, exec_err, execute, execute_batch, let_the_next_writer_in, lock, query,
-};
+use super::{InlineSqlite, OnConnection, commit, exec_err, let_the_next_writer_in, lock};
 
 /// A write waiting in the queue.
 pub(super) trait BatchedWrite: Send {
@@ -74,7 +70,7 @@ where
                 "the batch's commit failed: {failed}"
             )))),
         };
-        // The request may have gone; its write stands.
+        // The request may have gone since its write ran; the write stands.
         let _ = self.answer.send(result);
     }
 }
@@ -153,35 +149,8 @@ fn gone() -> DbErr {
     DbErr::Custom("the database closed before the write ran".into())
 }
 
-/// The writer connection inside a batched write, as a sea-orm connection, so the store's statements
-/// run there as on any other: each call completes at once (see [`now`]).
-pub(crate) struct OnConnection<'a>(&'a Mutex<Connection>);
-
-#[async_trait::async_trait]
-impl ConnectionTrait for OnConnection<'_> {
-    fn get_database_backend(&self) -> DbBackend {
-        DbBackend::Sqlite
-    }
-
-    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        execute(&lock(self.0), &stmt)
-    }
-
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        execute_batch(&lock(self.0), sql)
-    }
-
-    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        Ok(query(&lock(self.0), &stmt, Some(1))?.into_iter().next())
-    }
-
-    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        query(&lock(self.0), &stmt, None)
-    }
-}
-
 /// Runs `work`, whose awaits are all on an [`OnConnection`] and so never wait, to its end.
-pub(crate) fn now<T>(work: impl Future<Output = Result<T, DbErr>>) -> Result<T, DbErr> {
+pub(crate) fn run_to_end<T>(work: impl Future<Output = Result<T, DbErr>>) -> Result<T, DbErr> {
     match pin!(work).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(result) => result,
         Poll::Pending => Err(DbErr::Custom(
