@@ -72,11 +72,6 @@ impl GrantAndUser {
         self.grant.revoked_at.is_none().then_some(&self.grant)
     }
 
-    /// The person, unless they are gone or disabled.
-    pub fn active_user(&self) -> Option<&UserClaims> {
-        self.user.as_ref().filter(|u| !u.disabled)
-    }
-
     /// The grant and its person, if the grant stands and the person is active.
     pub fn into_live_and_active(self) -> Option<(Grant, UserClaims)> {
         let user = self.user.filter(|u| !u.disabled)?;

@@ -10,7 +10,7 @@ use crate::store::{CodeRecord, Grant, GrantAndUser, Redeemed, Redemption, UserCl
 use crate::token::{TokenError, TokenRequest, TokenResponse, inactive_account};
 
 use super::refresh_token::NextRefreshToken;
-use super::{Afterwards, Refused, decided_in_store};
+use super::{Refused, decided_in_store};
 
 impl Provider {
     pub(crate) async fn exchange_authorization_code(
@@ -92,29 +92,22 @@ impl CodeCheck {
         // RFC 6749 §4.1.2: a code used twice revokes everything issued with it.
         if record.used_at.is_some() {
             tracing::warn!(target: "gatehouse::security", client_id, "authorization code reused; grant revoked");
-            return Err(Refused {
-                error: invalid_code(),
-                then: Afterwards::RevokeGrant,
-            });
+            return Err(Refused::revoke_grant(invalid_code()));
         }
         // The code gets one try: when a check below fails, it is used up all the same.
-        let used_up = |error| Refused {
-            error,
-            then: Afterwards::UseUp,
-        };
         check_code_matches(
             record,
             &self.redirect_uri,
             self.code_verifier.as_deref(),
             self.now,
         )
-        .map_err(used_up)?;
+        .map_err(Refused::use_up)?;
         if found.live_grant().is_none() {
-            return Err(used_up(invalid_code()));
+            return Err(Refused::use_up(invalid_code()));
         }
         found
             .into_live_and_active()
-            .ok_or_else(|| used_up(inactive_account()))
+            .ok_or_else(|| Refused::use_up(inactive_account()))
     }
 }
 

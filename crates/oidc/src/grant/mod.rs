@@ -61,9 +61,23 @@ impl Refused {
             then: Afterwards::Keep,
         }
     }
-}
 
-impl Refused {
+    /// Refused because it was used before: its grant is revoked.
+    fn revoke_grant(error: TokenError) -> Self {
+        Self {
+            error,
+            then: Afterwards::RevokeGrant,
+        }
+    }
+
+    /// Refused, and used up all the same.
+    fn use_up(error: TokenError) -> Self {
+        Self {
+            error,
+            then: Afterwards::UseUp,
+        }
+    }
+
     /// The redemption to carry out, and the answer.
     fn split<T>(self) -> (Redemption, Result<T, TokenError>) {
         (self.then.into(), Err(self.error))

@@ -8,7 +8,7 @@ use crate::scope::Scopes;
 use crate::store::{Grant, GrantAndUser, Redeemed, Redemption, RefreshTokenRecord, UserClaims};
 use crate::token::{TokenError, TokenRequest, TokenResponse, inactive_account};
 
-use super::{Afterwards, Refused, decided_in_store};
+use super::{Refused, decided_in_store};
 
 impl Provider {
     pub(crate) async fn exchange_refresh_token(
@@ -115,10 +115,7 @@ impl RefreshCheck {
         }
         if old.used_at.is_some() {
             tracing::warn!(target: "gatehouse::security", client_id, "rotated refresh token reused; family revoked");
-            return Err(Refused {
-                error: invalid(),
-                then: Afterwards::RevokeGrant,
-            });
+            return Err(Refused::revoke_grant(invalid()));
         }
         if old.expires_at <= self.now {
             return Err(Refused::keep(invalid()));
