@@ -7,6 +7,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use gatehouse_oidc::discovery::paths;
+use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -97,26 +98,33 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         )
         .route("/language", get(language::switch))
         .merge(extra);
-    router = router.layer(axum::middleware::from_fn(crate::theme_choice::scope));
-    router = router.layer(from_fn_with_state(state.clone(), crate::language::scope));
+    // Each `Router::layer` wraps every route in one more boxed service, cloned, boxed and polled
+    // again for every request; the layers are stacked with `ServiceBuilder` (outermost first) and
+    // applied once, so a request passes one box per stack instead of one per layer.
+    router = router.layer(
+        ServiceBuilder::new()
+            .layer(from_fn_with_state(state.clone(), crate::language::scope))
+            .layer(axum::middleware::from_fn(crate::theme_choice::scope)),
+    );
     router = router.merge(machine);
-    for layer in headers::layers() {
-        router = router.layer(layer);
-    }
     // From the outside in: the client's address (and whether to believe an incoming request id), a
     // request id for every request, echoed in the response, a span carrying it around every log line
-    // of the request, and the latency histogram.
+    // of the request, the latency histogram, and the security headers.
     let trusted = Arc::new(state.0.settings.trusted_proxies.clone());
     router
-        .layer(from_fn_with_state(state.clone(), metrics::track_latency))
         .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+            ServiceBuilder::new()
+                .layer(from_fn_with_state(trusted, forwarded::client_address))
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                )
+                .layer(from_fn_with_state(state.clone(), metrics::track_latency))
+                .layer(axum::middleware::map_response(headers::security_headers)),
         )
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(from_fn_with_state(trusted, forwarded::client_address))
         .with_state(state)
 }
 
