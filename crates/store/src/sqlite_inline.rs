@@ -345,7 +345,7 @@ fn query(
 ) -> Result<Vec<QueryResult>, DbErr> {
     let mut prepared = conn.prepare_cached(&stmt.sql).map_err(|e| query_err(&e))?;
     bind(&mut prepared, stmt).map_err(DbErr::Query)?;
-    let columns: Vec<(String, ColumnKind)> = prepared
+    let mut columns: Vec<(String, ColumnKind)> = prepared
         .columns()
         .iter()
         .map(|c| (c.name().to_owned(), ColumnKind::of(c.decl_type())))
@@ -353,10 +353,17 @@ fn query(
     let mut rows = prepared.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(|e| query_err(&e))? {
+        // The last row the caller wants takes the column names; the rows before it copy them.
+        let last = limit.is_some_and(|limit| out.len() + 1 >= limit);
         let mut values = BTreeMap::new();
-        for (index, (name, kind)) in columns.iter().enumerate() {
+        for (index, (name, kind)) in columns.iter_mut().enumerate() {
             let raw = row.get_ref(index).map_err(|e| query_err(&e))?;
-            values.insert(name.clone(), kind.value(raw)?);
+            let name = if last {
+                std::mem::take(name)
+            } else {
+                name.clone()
+            };
+            values.insert(name, kind.value(raw)?);
         }
         out.push(ProxyRow::new(values).into());
         if limit.is_some_and(|limit| out.len() >= limit) {
@@ -417,9 +424,25 @@ enum ColumnKind {
 
 impl ColumnKind {
     fn of(declared: Option<&str>) -> Self {
-        let Some(declared) = declared.map(str::to_ascii_lowercase) else {
+        let Some(declared) = declared else {
             return Self::Expression;
         };
+        // The schema's own types, as SQLite reports them, matched without lowering a copy (this runs
+        // for every column of every statement).
+        let schema_types = [
+            ("varchar", Self::Text),
+            ("bigint", Self::BigInt),
+            ("text", Self::Text),
+            ("boolean", Self::Bool),
+            ("integer", Self::Int),
+        ];
+        if let Some((_, kind)) = schema_types
+            .iter()
+            .find(|(name, _)| declared.eq_ignore_ascii_case(name))
+        {
+            return *kind;
+        }
+        let declared = declared.to_ascii_lowercase();
         if declared.contains("bool") {
             Self::Bool
         } else if declared.contains("bigint") || declared.contains("int8") {
@@ -593,6 +616,30 @@ mod tests {
         assert_eq!(rows[1].try_get::<Option<i32>>("", "n").unwrap(), None);
         assert_eq!(rows[1].try_get::<Option<String>>("", "name").unwrap(), None);
         assert_eq!(count(&db, "t").await, 2);
+    }
+
+    #[test]
+    fn a_declared_type_reads_the_same_in_any_case_and_with_a_length() {
+        let expected = [
+            ("varchar", "Text"),
+            ("VARCHAR(255)", "Text"),
+            ("text", "Text"),
+            ("TEXT", "Text"),
+            ("bigint", "BigInt"),
+            ("BIGINT", "BigInt"),
+            ("int8", "BigInt"),
+            ("boolean", "Bool"),
+            ("Boolean", "Bool"),
+            ("INTEGER", "Int"),
+            ("tinyint", "Int"),
+            ("blob", "Blob"),
+            ("BINARY(16)", "Blob"),
+        ];
+        for (declared, kind) in expected {
+            let read = format!("{:?}", ColumnKind::of(Some(declared)));
+            assert_eq!(read, kind, "declared as {declared}");
+        }
+        assert!(matches!(ColumnKind::of(None), ColumnKind::Expression));
     }
 
     #[tokio::test]
