@@ -70,7 +70,7 @@ struct Options {
     json: Option<PathBuf>,
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let options = Options::parse();
     match run(options).await {
