@@ -204,7 +204,20 @@ async fn run_with(
         passwords.clone(),
         totp,
     );
-    let rows = run_scenarios(&bench, &server, scenarios).await?;
+    // The peer runs beside Gatehouse, each scenario on one right after the other: the host's speed
+    // drifts by a quarter within minutes, and a ratio is only fair when both sides met the same host.
+    let peer = if options.peer {
+        Some(start_peer(options, fixture, duration, passwords.clone()).await?)
+    } else {
+        None
+    };
+    let (rows, peer_rows) = run_scenarios(
+        (&bench, &server),
+        peer.as_ref().map(|p| (&p.bench, &p.process)),
+        scenarios,
+    )
+    .await?;
+    let peer = peer.map(|p| p.finish(scenarios, peer_rows));
     let mut high_water = server.high_water_kib();
     // The host's speed drifts over a run: the bound is measured again after the scenarios (the sign-ins
     // ran last) and the two are averaged.
@@ -250,7 +263,7 @@ async fn run_with(
                 .into_iter()
                 .filter(|s| scenarios.contains(s))
                 .collect();
-            let rows = run_scenarios(&bench, &server, &repeat).await?;
+            let (rows, _) = run_scenarios((&bench, &server), None, &repeat).await?;
             high_water = high_water.max(server.high_water_kib());
             server.stop();
             Some(Scale {
@@ -260,12 +273,6 @@ async fn run_with(
                 rows,
             })
         }
-    };
-
-    let peer = if options.peer {
-        Some(run_peer(options, fixture, scenarios, duration, passwords).await?)
-    } else {
-        None
     };
 
     Ok(Report {
@@ -293,13 +300,20 @@ async fn run_with(
     })
 }
 
-async fn run_peer(
+/// oidc-provider, started and idle, with the load generator aimed at it.
+struct StartedPeer {
+    process: Process,
+    bench: Arc<Bench>,
+    name: String,
+    idle_kib: u64,
+}
+
+async fn start_peer(
     options: &Options,
     fixture: &Fixture,
-    scenarios: &[Scenario],
     duration: Duration,
     people: Vec<http::Person>,
-) -> anyhow::Result<Peer> {
+) -> anyhow::Result<StartedPeer> {
     let dir = peer::cache_dir();
     peer::install(&dir)?;
     let port = server::free_port()?;
@@ -311,7 +325,7 @@ async fn run_peer(
     )
     .await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let idle = process.rss_kib();
+    let idle_kib = process.rss_kib();
     let target = Target::new(
         Flavour::Peer,
         format!("http://127.0.0.1:{port}"),
@@ -327,25 +341,31 @@ async fn run_peer(
         people,
         Vec::new(),
     );
-    let skipped = |s: &Scenario| peer::SKIPPED.iter().any(|(k, _)| k == s);
-    let run: Vec<Scenario> = scenarios
-        .iter()
-        .copied()
-        .filter(|s| !skipped(s) || *s == Scenario::AuthorizeSignedIn)
-        .collect();
-    eprintln!("peer: oidc-provider {}", peer::version(&dir));
-    let rows = run_scenarios(&bench, &process, &run).await?;
-    process.stop();
-    Ok(Peer {
-        name: format!("oidc-provider {}", peer::version(&dir)),
-        idle_rss_mib: mib(idle),
-        rows,
-        skipped: peer::SKIPPED
-            .iter()
-            .filter(|(s, _)| scenarios.contains(s))
-            .map(|(s, why)| (s.name().to_owned(), (*why).to_owned()))
-            .collect(),
+    let name = format!("oidc-provider {}", peer::version(&dir));
+    eprintln!("peer: {name}, each scenario run right after Gatehouse's");
+    Ok(StartedPeer {
+        process,
+        bench,
+        name,
+        idle_kib,
     })
+}
+
+impl StartedPeer {
+    /// Stops the peer and reports its `rows`.
+    fn finish(self, scenarios: &[Scenario], rows: Vec<Row>) -> Peer {
+        self.process.stop();
+        Peer {
+            name: self.name,
+            idle_rss_mib: mib(self.idle_kib),
+            rows,
+            skipped: peer::SKIPPED
+                .iter()
+                .filter(|(s, _)| scenarios.contains(s))
+                .map(|(s, why)| (s.name().to_owned(), (*why).to_owned()))
+                .collect(),
+        }
+    }
 }
 
 /// CPU seconds this process (the load generator) has used.
@@ -353,13 +373,18 @@ fn own_cpu_seconds() -> f64 {
     server::cpu_seconds("self").unwrap_or(0.0)
 }
 
-/// Runs `scenarios` in order against a started server, with a pause between them so one scenario's
+/// A started server and the load generator aimed at it.
+type Side<'a> = (&'a Arc<Bench>, &'a Process);
+
+/// Runs `scenarios` in order against a started server and, when there is one, each right after it
+/// against the peer (but those it is not compared on: the signed-in authorize still runs there, to
+/// mint the codes its code exchange redeems), with a pause after each run so one scenario's
 /// background work (WAL checkpoints, connection churn) does not land in the next.
 async fn run_scenarios(
-    bench: &Arc<Bench>,
-    server: &Process,
+    ours: Side<'_>,
+    peer: Option<Side<'_>>,
     scenarios: &[Scenario],
-) -> anyhow::Result<Vec<Row>> {
+) -> anyhow::Result<(Vec<Row>, Vec<Row>)> {
     let needs_sessions = scenarios.iter().any(|s| {
         matches!(
             s,
@@ -370,28 +395,41 @@ async fn run_scenarios(
         )
     });
     if needs_sessions {
-        bench
-            .prepare_sessions()
-            .await
-            .context("signing in one browser per worker")?;
+        for (bench, _) in std::iter::once(ours).chain(peer) {
+            bench
+                .prepare_sessions()
+                .await
+                .context("signing in one browser per worker")?;
+        }
     }
-    let mut rows = Vec::new();
+    let on_peer = |s: Scenario| {
+        !peer::SKIPPED.iter().any(|(k, _)| *k == s) || s == Scenario::AuthorizeSignedIn
+    };
+    let (mut rows, mut peer_rows) = (Vec::new(), Vec::new());
     for &scenario in scenarios {
-        eprintln!("running {} ...", scenario.name());
-        server.take_peak_kib();
-        let (server_cpu, load_cpu) = (server.cpu_seconds(), own_cpu_seconds());
-        let outcome = bench.run(scenario).await;
-        let cpu = CpuUsed {
-            server: server.cpu_seconds() - server_cpu,
-            load: own_cpu_seconds() - load_cpu,
-        };
-        let row = Row::new(scenario.name(), &outcome, server.take_peak_kib(), cpu);
-        eprintln!(
-            "  {:.0}/s p99 {:.2} ms errors {}",
-            row.per_second, row.p99_ms, row.errors
-        );
-        rows.push(row);
-        tokio::time::sleep(bench.duration.min(Duration::from_secs(10)) / 20).await;
+        rows.push(run_one(ours, scenario, "").await);
+        if let Some(peer) = peer.filter(|_| on_peer(scenario)) {
+            peer_rows.push(run_one(peer, scenario, "peer: ").await);
+        }
     }
-    Ok(rows)
+    Ok((rows, peer_rows))
+}
+
+/// One scenario against one server: its row, and the pause after it.
+async fn run_one((bench, server): Side<'_>, scenario: Scenario, label: &str) -> Row {
+    eprintln!("{label}running {} ...", scenario.name());
+    server.take_peak_kib();
+    let (server_cpu, load_cpu) = (server.cpu_seconds(), own_cpu_seconds());
+    let outcome = bench.run(scenario).await;
+    let cpu = CpuUsed {
+        server: server.cpu_seconds() - server_cpu,
+        load: own_cpu_seconds() - load_cpu,
+    };
+    let row = Row::new(scenario.name(), &outcome, server.take_peak_kib(), cpu);
+    eprintln!(
+        "  {:.0}/s p99 {:.2} ms errors {}",
+        row.per_second, row.p99_ms, row.errors
+    );
+    tokio::time::sleep(bench.duration.min(Duration::from_secs(10)) / 20).await;
+    row
 }
