@@ -26,6 +26,8 @@ pub mod sessions;
 pub mod sign_in_links;
 mod sqlite_checkpoint;
 mod sqlite_inline;
+#[cfg(feature = "statement-log")]
+pub mod statement_log;
 pub mod users;
 
 use std::sync::Arc;

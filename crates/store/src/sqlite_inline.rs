@@ -319,6 +319,8 @@ fn is_read(sql: &str) -> bool {
 }
 
 fn execute(conn: &Connection, stmt: &Statement) -> Result<ExecResult, DbErr> {
+    #[cfg(feature = "statement-log")]
+    crate::statement_log::note(conn, &stmt.sql);
     let mut prepared = conn.prepare_cached(&stmt.sql).map_err(|e| exec_err(&e))?;
     bind(&mut prepared, stmt).map_err(DbErr::Exec)?;
     let rows_affected = prepared.raw_execute().map_err(|e| exec_err(&e))?;
@@ -343,6 +345,8 @@ fn query(
     stmt: &Statement,
     limit: Option<usize>,
 ) -> Result<Vec<QueryResult>, DbErr> {
+    #[cfg(feature = "statement-log")]
+    crate::statement_log::note(conn, &stmt.sql);
     let mut prepared = conn.prepare_cached(&stmt.sql).map_err(|e| query_err(&e))?;
     bind(&mut prepared, stmt).map_err(DbErr::Query)?;
     let mut columns: Vec<(String, ColumnKind)> = prepared

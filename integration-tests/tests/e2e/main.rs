@@ -28,6 +28,7 @@ mod passkeys;
 mod password_policy;
 mod password_reset;
 mod policy;
+mod query_plans;
 mod second_factor;
 mod several_nodes;
 mod sign_in;
