@@ -61,8 +61,8 @@ struct Options {
     /// token, refresh and sign-in scenarios.
     #[arg(long)]
     scale: Option<u64>,
-    /// Also run the scenarios against `oidc-provider` 9.x (installed with npm into a cache folder)
-    /// and print our/their ratio.
+    /// Also run the scenarios against `oidc-provider` 9.x (installed with npm into a cache folder),
+    /// each right after Gatehouse's, and print our/their ratio.
     #[arg(long)]
     peer: bool,
     /// Also write the report as JSON here.
