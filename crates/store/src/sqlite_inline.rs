@@ -370,7 +370,7 @@ fn query(
             values.insert(name, kind.value(raw)?);
         }
         out.push(ProxyRow::new(values).into());
-        if limit.is_some_and(|limit| out.len() >= limit) {
+        if last {
             break;
         }
     }
@@ -431,29 +431,21 @@ impl ColumnKind {
         let Some(declared) = declared else {
             return Self::Expression;
         };
-        // The schema's own types, as SQLite reports them, matched without lowering a copy (this runs
-        // for every column of every statement).
-        let schema_types = [
-            ("varchar", Self::Text),
-            ("bigint", Self::BigInt),
-            ("text", Self::Text),
-            ("boolean", Self::Bool),
-            ("integer", Self::Int),
-        ];
-        if let Some((_, kind)) = schema_types
-            .iter()
-            .find(|(name, _)| declared.eq_ignore_ascii_case(name))
-        {
-            return *kind;
-        }
-        let declared = declared.to_ascii_lowercase();
-        if declared.contains("bool") {
+        // Matched in place, ignoring case, rather than on a lowered copy: this runs for every column
+        // of every statement.
+        let mentions = |word: &str| {
+            declared
+                .as_bytes()
+                .windows(word.len())
+                .any(|part| part.eq_ignore_ascii_case(word.as_bytes()))
+        };
+        if mentions("bool") {
             Self::Bool
-        } else if declared.contains("bigint") || declared.contains("int8") {
+        } else if mentions("bigint") || mentions("int8") {
             Self::BigInt
-        } else if declared.contains("int") {
+        } else if mentions("int") {
             Self::Int
-        } else if declared.contains("blob") || declared.contains("binary") {
+        } else if mentions("blob") || mentions("binary") {
             Self::Blob
         } else {
             Self::Text
