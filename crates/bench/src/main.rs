@@ -376,13 +376,13 @@ fn own_cpu_seconds() -> f64 {
 /// A started server and the load generator aimed at it.
 type Side<'a> = (&'a Arc<Bench>, &'a Process);
 
-/// Runs `scenarios` in order against a started server and, when there is one, each right after it
-/// against the peer (but those it is not compared on: the signed-in authorize still runs there, to
-/// mint the codes its code exchange redeems), with a pause after each run so one scenario's
-/// background work (WAL checkpoints, connection churn) does not land in the next.
+/// Runs `scenarios` in order against a started server (`ours`) and, when there is one, each right
+/// after it against the peer (`theirs`), but for those it is not compared on (the signed-in
+/// authorize still runs there, to mint the codes its code exchange redeems); after each run a pause,
+/// so one scenario's background work (WAL checkpoints, connection churn) does not land in the next.
 async fn run_scenarios(
     ours: Side<'_>,
-    peer: Option<Side<'_>>,
+    theirs: Option<Side<'_>>,
     scenarios: &[Scenario],
 ) -> anyhow::Result<(Vec<Row>, Vec<Row>)> {
     let needs_sessions = scenarios.iter().any(|s| {
@@ -395,7 +395,7 @@ async fn run_scenarios(
         )
     });
     if needs_sessions {
-        for (bench, _) in std::iter::once(ours).chain(peer) {
+        for (bench, _) in std::iter::once(ours).chain(theirs) {
             bench
                 .prepare_sessions()
                 .await
@@ -408,8 +408,8 @@ async fn run_scenarios(
     let (mut rows, mut peer_rows) = (Vec::new(), Vec::new());
     for &scenario in scenarios {
         rows.push(run_one(ours, scenario, "").await);
-        if let Some(peer) = peer.filter(|_| on_peer(scenario)) {
-            peer_rows.push(run_one(peer, scenario, "peer: ").await);
+        if let Some(theirs) = theirs.filter(|_| on_peer(scenario)) {
+            peer_rows.push(run_one(theirs, scenario, "peer: ").await);
         }
     }
     Ok((rows, peer_rows))
